@@ -1,0 +1,182 @@
+#include "gp/regression.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <numbers>
+#include <numeric>
+
+#include "gp/error.hpp"
+#include "gp/text.hpp"
+
+namespace ionscreen::gp {
+namespace {
+
+constexpr double kBasisRidge = 1e-2;  // 1 / (prior sd 10)^2 on basis weights
+
+void check_finite_matrix(const Eigen::MatrixXd& X, const std::string& what) {
+  for (Eigen::Index j = 0; j < X.cols(); ++j)
+    for (Eigen::Index i = 0; i < X.rows(); ++i)
+      if (!std::isfinite(X(i, j)))
+        throw InvalidInput(what + " row " + std::to_string(i) + " column " + std::to_string(j) +
+                           " is " + format_double(X(i, j)));
+}
+
+void check_distinct_rows(const Eigen::MatrixXd& X) {
+  std::vector<Eigen::Index> order(X.rows());
+  std::iota(order.begin(), order.end(), 0);
+  auto less = [&](Eigen::Index a, Eigen::Index b) {
+    for (Eigen::Index j = 0; j < X.cols(); ++j)
+      if (X(a, j) != X(b, j)) return X(a, j) < X(b, j);
+    return a < b;
+  };
+  std::sort(order.begin(), order.end(), less);
+  for (std::size_t k = 1; k < order.size(); ++k)
+    if (X.row(order[k - 1]) == X.row(order[k]))
+      throw InvalidInput("training inputs: rows " + std::to_string(std::min(order[k - 1], order[k])) +
+                         " and " + std::to_string(std::max(order[k - 1], order[k])) +
+                         " are identical; a GP needs distinct inputs (merge repeated "
+                         "measurements or add a distinguishing descriptor)");
+}
+
+}  // namespace
+
+double jittered_cholesky(const Eigen::MatrixXd& A, Eigen::MatrixXd& L, const std::string& what) {
+  const double scale = std::max(A.diagonal().mean(), 1e-300);
+  double jitter = 0.0;
+  for (int attempt = 0; attempt < 9; ++attempt) {
+    Eigen::MatrixXd M = A;
+    M.diagonal().array() += jitter;
+    Eigen::LLT<Eigen::MatrixXd> llt(M);
+    if (llt.info() == Eigen::Success && llt.matrixLLT().diagonal().allFinite() &&
+        (llt.matrixLLT().diagonal().array() > 0).all()) {
+      L = llt.matrixL();
+      return jitter;
+    }
+    jitter = (attempt == 0) ? 1e-10 * scale : jitter * 10.0;
+  }
+  throw NumericalError(what + " (" + std::to_string(A.rows()) + " x " + std::to_string(A.rows()) +
+                       ") is not positive definite even with jitter " + format_double(jitter / 10) +
+                       " on the diagonal; check for non-finite kernel values or extreme "
+                       "hyperparameters");
+}
+
+Fit condition(const Model& model, const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+              const Eigen::MatrixXd& basis) {
+  const Eigen::Index n = X.rows();
+  if (n < 2)
+    throw InvalidInput("a GP fit needs at least 2 observations, got " + std::to_string(n));
+  if (y.size() != n)
+    throw InvalidInput("training inputs have " + std::to_string(n) + " rows but targets have " +
+                       std::to_string(y.size()) + " entries");
+  if (X.cols() != model.kernel.num_features())
+    throw InvalidInput("training inputs have " + std::to_string(X.cols()) +
+                       " columns; kernel " + model.kernel.spec() + " expects " +
+                       std::to_string(model.kernel.num_features()));
+  if (basis.size() != 0 && basis.rows() != n)
+    throw InvalidInput("mean basis has " + std::to_string(basis.rows()) + " rows, expected " +
+                       std::to_string(n));
+  check_finite_matrix(X, "training inputs");
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (!std::isfinite(y[i]))
+      throw InvalidInput("target " + std::to_string(i) + " is " + format_double(y[i]) +
+                         "; record failed evaluations as failures, not as values");
+  check_finite_matrix(basis, "mean basis");
+  check_distinct_rows(X);
+
+  Fit fit{model, X, y, basis, Eigen::VectorXd(), 0.0, 1.0, 0.0, {}, {}, 0.0};
+  if (model.standardize) {
+    fit.y_mean = y.mean();
+    const double sd = std::sqrt((y.array() - fit.y_mean).square().mean());
+    fit.y_scale = sd > 0.0 ? sd : 1.0;
+    fit.y = (y.array() - fit.y_mean) / fit.y_scale;
+  }
+
+  Eigen::MatrixXd K = model.kernel.gram(X);
+  if (!K.allFinite())
+    throw NumericalError("kernel " + model.kernel.spec() + " gave non-finite covariances");
+  K.diagonal().array() += std::exp(model.log_noise);
+  fit.jitter = jittered_cholesky(K, fit.L, "covariance of kernel " + model.kernel.spec());
+  const auto Lt = fit.L.triangularView<Eigen::Lower>();
+
+  Eigen::VectorXd residual = fit.y;
+  fit.beta = Eigen::VectorXd::Zero(basis.cols());
+  if (basis.cols() > 0) {
+    const Eigen::MatrixXd LiH = Lt.solve(basis);
+    const Eigen::VectorXd Liy = Lt.solve(fit.y);
+    Eigen::MatrixXd A = LiH.transpose() * LiH;
+    A.diagonal().array() += kBasisRidge;
+    fit.beta = A.ldlt().solve(LiH.transpose() * Liy);
+    residual -= basis * fit.beta;
+  }
+  fit.alpha = fit.L.transpose().triangularView<Eigen::Upper>().solve(Lt.solve(residual));
+  fit.log_likelihood = -0.5 * residual.dot(fit.alpha) -
+                       fit.L.diagonal().array().log().sum() -
+                       0.5 * static_cast<double>(n) * std::log(2.0 * std::numbers::pi) -
+                       0.5 * kBasisRidge * fit.beta.squaredNorm();
+  return fit;
+}
+
+Eigen::VectorXd log_likelihood_gradient(const Fit& fit) {
+  // d log p / d theta = 1/2 tr((alpha alpha^T - K^-1) dK/dtheta). The basis weights sit at their
+  // optimum, so their dependence on theta drops out (envelope theorem).
+  const Eigen::Index n = fit.X.rows();
+  Eigen::MatrixXd Linv = Eigen::MatrixXd::Identity(n, n);
+  fit.L.triangularView<Eigen::Lower>().solveInPlace(Linv);
+  Eigen::MatrixXd W = Eigen::MatrixXd::Zero(n, n);
+  W.selfadjointView<Eigen::Lower>().rankUpdate(Linv.transpose(), -1.0);
+  W.selfadjointView<Eigen::Lower>().rankUpdate(fit.alpha, 1.0);
+  W = W.selfadjointView<Eigen::Lower>();
+  Eigen::VectorXd g(fit.model.kernel.size() + 1);
+  g.head(fit.model.kernel.size()) = 0.5 * fit.model.kernel.gradient(fit.X, W);
+  g[fit.model.kernel.size()] = 0.5 * std::exp(fit.model.log_noise) * W.trace();
+  return g;
+}
+
+Prediction predict(const Fit& fit, const Eigen::MatrixXd& Xstar, const Eigen::MatrixXd& basis,
+                   Eigen::Index block) {
+  const Eigen::Index N = Xstar.rows();
+  if (Xstar.cols() != fit.X.cols())
+    throw InvalidInput("prediction inputs have " + std::to_string(Xstar.cols()) +
+                       " columns, the fit has " + std::to_string(fit.X.cols()));
+  if (fit.basis.cols() != basis.cols() || (basis.cols() > 0 && basis.rows() != N))
+    throw InvalidInput("prediction mean basis must be " + std::to_string(N) + " x " +
+                       std::to_string(fit.basis.cols()));
+  if (block < 1) throw InvalidInput("prediction block size must be >= 1");
+  Prediction out{Eigen::VectorXd(N), Eigen::VectorXd(N)};
+  const Eigen::Index blocks = (N + block - 1) / block;
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic)
+  for (Eigen::Index b = 0; b < blocks; ++b) {
+    try {
+      const Eigen::Index start = b * block, len = std::min(block, N - start);
+      const auto Xb = Xstar.middleRows(start, len);
+      Eigen::MatrixXd Ks = fit.model.kernel.cross(fit.X, Xb);  // n x len
+      Eigen::VectorXd mean = Ks.transpose() * fit.alpha;
+      if (basis.cols() > 0) mean += basis.middleRows(start, len) * fit.beta;
+      fit.L.triangularView<Eigen::Lower>().solveInPlace(Ks);
+      const Eigen::VectorXd var =
+          (fit.model.kernel.diag(Xb) - Ks.colwise().squaredNorm().transpose()).cwiseMax(0.0);
+      out.mean.segment(start, len) = mean.array() * fit.y_scale + fit.y_mean;
+      out.variance.segment(start, len) = var * (fit.y_scale * fit.y_scale);
+    } catch (...) {
+#pragma omp critical(ionscreen_predict_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  return out;
+}
+
+Prediction leave_one_out(const Fit& fit) {
+  const Eigen::Index n = fit.X.rows();
+  Eigen::MatrixXd Linv = Eigen::MatrixXd::Identity(n, n);
+  fit.L.triangularView<Eigen::Lower>().solveInPlace(Linv);
+  const Eigen::VectorXd kinv_diag = Linv.colwise().squaredNorm().transpose();
+  Prediction loo{Eigen::VectorXd(n), Eigen::VectorXd(n)};
+  loo.mean = (fit.y.array() - fit.alpha.array() / kinv_diag.array()) * fit.y_scale + fit.y_mean;
+  loo.variance = kinv_diag.cwiseInverse() * (fit.y_scale * fit.y_scale);
+  return loo;
+}
+
+}  // namespace ionscreen::gp
