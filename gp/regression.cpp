@@ -22,7 +22,9 @@ void check_finite_matrix(const Eigen::MatrixXd& X, const std::string& what) {
                            " is " + format_double(X(i, j)));
 }
 
-void check_distinct_rows(const Eigen::MatrixXd& X) {
+}  // namespace
+
+void require_distinct_rows(const Eigen::MatrixXd& X, const std::string& what) {
   std::vector<Eigen::Index> order(X.rows());
   std::iota(order.begin(), order.end(), 0);
   auto less = [&](Eigen::Index a, Eigen::Index b) {
@@ -33,13 +35,11 @@ void check_distinct_rows(const Eigen::MatrixXd& X) {
   std::sort(order.begin(), order.end(), less);
   for (std::size_t k = 1; k < order.size(); ++k)
     if (X.row(order[k - 1]) == X.row(order[k]))
-      throw InvalidInput("training inputs: rows " + std::to_string(std::min(order[k - 1], order[k])) +
+      throw InvalidInput(what + ": rows " + std::to_string(std::min(order[k - 1], order[k])) +
                          " and " + std::to_string(std::max(order[k - 1], order[k])) +
                          " are identical; a GP needs distinct inputs (merge repeated "
                          "measurements or add a distinguishing descriptor)");
 }
-
-}  // namespace
 
 double jittered_cholesky(const Eigen::MatrixXd& A, Eigen::MatrixXd& L, const std::string& what) {
   const double scale = std::max(A.diagonal().mean(), 1e-300);
@@ -82,7 +82,7 @@ Fit condition(const Model& model, const Eigen::MatrixXd& X, const Eigen::VectorX
       throw InvalidInput("target " + std::to_string(i) + " is " + format_double(y[i]) +
                          "; record failed evaluations as failures, not as values");
   check_finite_matrix(basis, "mean basis");
-  check_distinct_rows(X);
+  require_distinct_rows(X, "training inputs");
 
   Fit fit{model, X, y, basis, Eigen::VectorXd(), 0.0, 1.0, 0.0, {}, {}, 0.0};
   if (model.standardize) {

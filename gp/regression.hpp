@@ -51,6 +51,9 @@ Prediction predict(const Fit& fit, const Eigen::MatrixXd& Xstar,
 /// from the closed form of Rasmussen & Williams eq. 5.12 (basis weights held fixed).
 Prediction leave_one_out(const Fit& fit);
 
+/// Throws InvalidInput naming the first two identical rows of X; `what` names X in the message.
+void require_distinct_rows(const Eigen::MatrixXd& X, const std::string& what);
+
 /// Cholesky factor of A + jitter I, escalating jitter from 1e-10 to 1e-3 times the mean diagonal.
 /// Returns the jitter used; throws NumericalError if A stays indefinite. `what` names A in errors.
 double jittered_cholesky(const Eigen::MatrixXd& A, Eigen::MatrixXd& L, const std::string& what);

@@ -1,0 +1,113 @@
+#pragma once
+/// The ask/tell Bayesian optimiser over a discrete candidate pool.
+///
+///   Optimizer opt(config, pool, groups);
+///   Proposal p = opt.propose(q);          // ask: q candidates (pending-aware)
+///   opt.observe(id, barrier);             // tell, whenever a calculation finishes
+///   opt.observe_failure(id);              // a calculation that failed for good
+///
+/// Everything that changes is in OptimizerState, a plain value (observations, pending, failures,
+/// hyperparameters, kernel spec, RNG state) with an exact text form: an optimiser rebuilt from a
+/// saved state with the same config and pool makes exactly the proposals the original would have.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gp/acquisition.hpp"
+#include "gp/batch.hpp"
+#include "gp/hyperfit.hpp"
+#include "gp/transfer.hpp"
+
+namespace ionscreen::gp {
+
+struct OptimizerConfig {
+  std::string kernel = "se";  ///< kernel spec over the pool's column groups
+  AcquisitionConfig acquisition;
+  BatchMethod batch = BatchMethod::kriging_believer;
+  int initial_design = 5;      ///< random candidates before the first model (>= 2)
+  FitOptions fit;
+  std::map<std::string, Prior> priors;  ///< by hyperparameter name
+  std::set<std::string> fixed;          ///< hyperparameters never fitted
+  TransferConfig transfer;
+  Eigen::Index shortlist = 1024;  ///< candidates a batch is chosen among (see batch.hpp)
+  std::uint64_t seed = 0;
+};
+
+struct Observation {
+  Eigen::Index id;
+  double y;
+};
+
+struct OptimizerState {
+  static constexpr int kSchemaVersion = 1;
+  Eigen::Index pool_size = 0;
+  std::uint64_t pool_fingerprint = 0;  ///< guards against resuming on a different pool
+  std::string kernel_spec;
+  std::vector<Observation> observations;
+  std::vector<Eigen::Index> pending;
+  std::vector<Eigen::Index> failed;
+  NamedValues hyperparameters;  ///< of the last fit (empty before the first)
+  std::string transfer_used;    ///< the mode of the last fit (what auto chose)
+  std::string rng;              ///< Rng::state()
+  int proposals = 0;            ///< propose() calls so far
+};
+
+/// Exact text form (round-trips bit for bit) and its strict reader.
+std::string to_text(const OptimizerState& state);
+OptimizerState state_from_text(const std::string& text);
+
+/// Threshold-search labels of the pool (observed candidates labelled by their values).
+struct ThresholdSummary {
+  Eigen::Index below = 0, above = 0, undecided = 0;
+};
+
+struct Proposal {
+  std::vector<Pick> picks;  ///< may be fewer than q (pool exhausted, waiting, or all decided)
+  std::string reason;       ///< "initial design", "ei", "waiting for initial results", ...
+  NamedValues hyperparameters;  ///< of the model behind the picks (empty for random picks)
+  std::string transfer_used;
+  double log_likelihood = 0.0;
+  bool fit_fell_back = false;   ///< the hyperparameter fit failed and the last good ones were used
+  std::optional<ThresholdSummary> threshold;  ///< threshold search only
+};
+
+class Optimizer {
+ public:
+  /// `pool`: one row of raw descriptors per candidate; columns are standardised internally (a
+  /// constant column is an error naming it). `source` is needed by every transfer mode but none.
+  Optimizer(OptimizerConfig config, const Eigen::MatrixXd& pool, ColumnGroups groups,
+            std::optional<SourceTask> source = std::nullopt,
+            std::optional<OptimizerState> resume_from = std::nullopt);
+
+  /// Up to q new candidates, never observed, failed or pending (state's or `extra_pending`).
+  Proposal propose(int q, const std::vector<Eigen::Index>& extra_pending = {});
+  void observe(Eigen::Index id, double y);
+  void observe_failure(Eigen::Index id);
+
+  const OptimizerState& state() const { return state_; }
+  const OptimizerConfig& config() const { return config_; }
+  /// Lowest observed value and its candidate, if any.
+  std::optional<Observation> best() const;
+  /// Labels from the last model-based proposal in threshold search (empty otherwise).
+  const std::vector<Label>& labels() const { return labels_; }
+
+ private:
+  enum class Status : char { open, pending, observed, failed };
+  void check_id(Eigen::Index id, const char* what) const;
+  Proposal random_picks(int count, const std::vector<Eigen::Index>& pending);
+  Proposal model_picks(int q, const std::vector<Eigen::Index>& pending);
+
+  OptimizerConfig config_;
+  ColumnGroups groups_;
+  Eigen::MatrixXd pool_;  // standardised (plus a task column of ones for multitask/auto)
+  std::optional<TransferContext> transfer_;
+  OptimizerState state_;
+  std::vector<Status> status_;
+  Rng rng_;
+  std::vector<Label> labels_;
+};
+
+}  // namespace ionscreen::gp
