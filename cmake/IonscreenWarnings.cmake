@@ -3,7 +3,7 @@ add_library(ionscreen_warnings INTERFACE)
 add_library(ionscreen::warnings ALIAS ionscreen_warnings)
 target_compile_options(ionscreen_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wnull-dereference)
+  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual)
 if(IONSCREEN_WERROR)
   target_compile_options(ionscreen_warnings INTERFACE -Werror)
 endif()

@@ -50,14 +50,15 @@ double normal_quantile(double p) {
   return 0.5 * (lo + hi);
 }
 
-Scorer::Scorer(const AcquisitionConfig& config) : config_(config) {
+Scorer::Scorer(const AcquisitionConfig& config, std::size_t candidates) : config_(config) {
   if (!(config.delta > 0.0 && config.delta < 1.0))
     throw InvalidInput("acquisition delta must be in (0, 1), got " + std::to_string(config.delta));
   if (!(config.kappa >= 0.0) || !std::isfinite(config.kappa))
     throw InvalidInput("acquisition kappa must be >= 0, got " + std::to_string(config.kappa));
   if (!std::isfinite(config.xi) || !std::isfinite(config.threshold))
     throw InvalidInput("acquisition xi and threshold must be finite");
-  z_ = normal_quantile(1.0 - config.delta / 2.0);
+  if (candidates < 1) throw InvalidInput("Scorer: candidates must be >= 1");
+  z_ = normal_quantile(1.0 - config.delta / (2.0 * static_cast<double>(candidates)));
 }
 
 double Scorer::operator()(double mean, double sd, double best) const {

@@ -20,7 +20,7 @@ struct AcquisitionConfig {
   double xi = 0.0;         ///< EI/PI margin: improvement counts beyond best - xi (target units)
   double kappa = 2.0;      ///< LCB width in standard deviations
   double threshold = 0.3;  ///< threshold modes: a hit is y < threshold (target units, e.g. eV)
-  double delta = 0.05;     ///< LSE: labels hold at confidence 1 - delta (two-sided per candidate)
+  double delta = 0.05;     ///< LSE: all labels hold together at confidence 1 - delta
 };
 
 AcquisitionKind parse_acquisition(const std::string& name);
@@ -39,12 +39,16 @@ enum class Label : signed char { below = -1, undecided = 0, above = 1 };
 /// Scores and labels candidates under one configuration (validated once, at construction).
 class Scorer {
  public:
-  explicit Scorer(const AcquisitionConfig& config);
+  /// `candidates`: how many labels must hold together. Threshold intervals use the union
+  /// (Bonferroni) bound z = normal_quantile(1 - delta / (2 candidates)), so that every label of the
+  /// pool is right with probability 1 - delta, not each one on its own: per-candidate intervals
+  /// over hundreds of candidates stop a search while qualifying compounds are still mislabelled.
+  explicit Scorer(const AcquisitionConfig& config, std::size_t candidates = 1);
   /// Score of one candidate; `best` is the lowest observed value. Not for thompson. For lse, a
   /// decided candidate scores -infinity (there is nothing left to learn from it).
   double operator()(double mean, double sd, double best) const;
   /// below if the whole interval mean +- z sd lies under the threshold, above if it lies over it,
-  /// undecided otherwise, with z = normal_quantile(1 - delta / 2).
+  /// undecided otherwise.
   Label classify(double mean, double sd) const;
   const AcquisitionConfig& config() const { return config_; }
 

@@ -23,6 +23,9 @@ const std::vector<int>& ColumnGroups::find(const std::string& name) const {
 }
 
 void ColumnGroups::add(const std::string& name, std::vector<int> cols) {
+  if (cols.empty()) throw InvalidInput("column group '" + name + "' has no columns");
+  for (const auto& n : names)
+    if (n == name) throw InvalidInput("column group '" + name + "' is defined twice");
   for (int c : cols)
     if (c < 0 || c >= num_features)
       throw InvalidInput("column group '" + name + "' names column " + std::to_string(c) +
@@ -39,8 +42,9 @@ Kernel::Kernel(std::unique_ptr<KernelNode> root, int num_features)
   for (auto& p : info_) {
     const int count = ++seen[p.name];
     if (count > 1) {
-      const auto dot = p.name.find('.');
-      p.name.insert(dot, "#" + std::to_string(count));
+      std::string tag = "#";  // built in two steps: "#" + to_string() trips GCC 12's -Wrestrict
+      tag += std::to_string(count);
+      p.name.insert(p.name.find('.'), tag);
     }
   }
 }

@@ -1,4 +1,5 @@
 // Leaf covariance functions with analytic gradients in theta = log(hyperparameter).
+#include <algorithm>
 #include <cmath>
 
 #include "gp/error.hpp"
@@ -32,12 +33,22 @@ class ArdStationary : public KernelNode {
                      std::log(1e4), std::log(0.3), std::log(10.0)});
   }
 
+  /// Prediction calls this once per block of candidates (n x block values), so it makes a single
+  /// n x m allocation, the result: fresh multi-megabyte temporaries are handed back to the OS on
+  /// free and page-faulted in again on every call, which costs more than the arithmetic. values()
+  /// returns a new array, so it is applied a few columns at a time (small, cache-resident copies).
   Eigen::MatrixXd cross(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const override {
-    return values(squared_distances(scaled(A), scaled(B))).matrix();
+    Eigen::MatrixXd K = squared_distances<Eigen::MatrixXd>(scaled(A), scaled(B));
+    const Eigen::Index chunk = std::max<Eigen::Index>(1, 8192 / std::max<Eigen::Index>(1, K.rows()));
+    for (Eigen::Index j = 0; j < K.cols(); j += chunk) {
+      const Eigen::Index width = std::min(chunk, K.cols() - j);
+      K.middleCols(j, width).array() = values(K.middleCols(j, width).array());
+    }
+    return K;
   }
   Eigen::MatrixXd gram(const Eigen::MatrixXd& X) const override {
     const Eigen::MatrixXd S = scaled(X);
-    Eigen::ArrayXXd r2 = squared_distances(S, S);
+    Eigen::ArrayXXd r2 = squared_distances<Eigen::ArrayXXd>(S, S);
     r2.matrix().diagonal().setZero();
     return values(r2).matrix();
   }
@@ -46,7 +57,7 @@ class ArdStationary : public KernelNode {
   }
   void gradient(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W, double* out) const override {
     const Eigen::MatrixXd S = scaled(X);
-    Eigen::ArrayXXd r2 = squared_distances(S, S);
+    Eigen::ArrayXXd r2 = squared_distances<Eigen::ArrayXXd>(S, S);
     r2.matrix().diagonal().setZero();
     const Eigen::ArrayXXd K = values(r2);
     out[0] = (W.array() * K).sum();
@@ -72,11 +83,16 @@ class ArdStationary : public KernelNode {
     const Eigen::ArrayXd inv_l = (-theta_.tail(theta_.size() - 1)).array().exp();
     return X * inv_l.matrix().asDiagonal();
   }
-  static Eigen::ArrayXXd squared_distances(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) {
-    Eigen::MatrixXd d2 = -2.0 * A * B.transpose();
-    d2.colwise() += A.rowwise().squaredNorm();
-    d2.rowwise() += B.rowwise().squaredNorm().transpose();
-    return d2.array().max(0.0);
+  /// Squared distances between the rows of A and B as an Eigen::MatrixXd or Eigen::ArrayXXd, built
+  /// in place in the returned object (no n x m temporaries; see cross()).
+  template <typename Dense>
+  static Dense squared_distances(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) {
+    Dense d2(A.rows(), B.rows());
+    d2.matrix().noalias() = -2.0 * A * B.transpose();
+    d2.array().colwise() += A.rowwise().squaredNorm().array();
+    d2.array().rowwise() += B.rowwise().squaredNorm().array().transpose();
+    d2.array() = d2.array().max(0.0);  // rounding can make near-equal points slightly negative
+    return d2;
   }
   Eigen::VectorXd theta_;
 };

@@ -29,6 +29,8 @@ void Model::set_theta(const Eigen::VectorXd& theta) {
 }
 
 void Model::set(const std::string& name, double value) {
+  if (!std::isfinite(value))
+    throw InvalidInput("hyperparameter " + name + ": non-finite value " + std::to_string(value));
   if (name == kNoiseName) {
     log_noise = value;
     return;

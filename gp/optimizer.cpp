@@ -176,34 +176,16 @@ Proposal Optimizer::model_picks(int q, const std::vector<Eigen::Index>& pending)
     y[static_cast<Eigen::Index>(rows.size())] = o.y;
     rows.push_back(o.id);
   }
-  const TransferMode configured = transfer_->config().mode;
-  std::vector<TransferMode> modes{configured};
-  if (configured == TransferMode::automatic)
-    modes = rows.size() >= 3 ? transfer_->candidate_modes()
-                             : std::vector<TransferMode>{TransferMode::none};
-
-  std::optional<FitReport> chosen;
-  TransferMode chosen_mode = modes.front();
-  double chosen_score = std::numeric_limits<double>::infinity();
-  for (const TransferMode mode : modes) {
-    TrainingProblem problem =
-        transfer_->problem(mode, pool_, rows, y, state_.hyperparameters);
-    FitReport report =
-        fit_hyperparameters(problem.model, problem.X, problem.y, config_.fit, rng_, problem.basis);
-    const double score = modes.size() > 1 ? loo_nlpd(report.fit, problem.first_target_row) : 0.0;
-    if (!chosen || score < chosen_score) {
-      chosen.emplace(std::move(report));
-      chosen_mode = mode;
-      chosen_score = score;
-    }
-  }
-  const Fit& fit = chosen->fit;
+  const TransferFit chosen =
+      fit_with_transfer(*transfer_, pool_, rows, y, state_.hyperparameters, config_.fit, rng_);
+  const TransferMode chosen_mode = chosen.mode;
+  const Fit& fit = chosen.report.fit;
   state_.hyperparameters = named_theta(fit.model);
   state_.transfer_used = to_string(chosen_mode);
 
   const Eigen::MatrixXd& basis = transfer_->pool_basis(chosen_mode);
   const Prediction posterior = predict(fit, pool_, basis);
-  const Scorer scorer(config_.acquisition);
+  const Scorer scorer(config_.acquisition, status_.size());
   std::vector<bool> eligible(status_.size());
   for (std::size_t i = 0; i < status_.size(); ++i)
     eligible[i] = status_[i] == Status::open &&
@@ -213,7 +195,7 @@ Proposal Optimizer::model_picks(int q, const std::vector<Eigen::Index>& pending)
   p.hyperparameters = state_.hyperparameters;
   p.transfer_used = state_.transfer_used;
   p.log_likelihood = fit.log_likelihood;
-  p.fit_fell_back = chosen->fell_back;
+  p.fit_fell_back = chosen.report.fell_back;
   const Observation best_seen = *best();
   if (is_threshold_search(config_.acquisition.kind)) {
     labels_.assign(status_.size(), Label::undecided);

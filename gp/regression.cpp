@@ -145,23 +145,45 @@ Prediction predict(const Fit& fit, const Eigen::MatrixXd& Xstar, const Eigen::Ma
   if (block < 1) throw InvalidInput("prediction block size must be >= 1");
   Prediction out{Eigen::VectorXd(N), Eigen::VectorXd(N)};
   const Eigen::Index blocks = (N + block - 1) / block;
+  // The variance needs V = L^-1 Ks for every block. Eigen multiplies by a triangular matrix about
+  // 1.4x faster than it solves with one (the solve's diagonal blocks are sequential), so for a pool
+  // much larger than the training set it pays to form L^-1 once (a solve with n right-hand sides).
+  const Eigen::Index n = fit.X.rows();
+  const bool explicit_inverse = N >= 16 * n;
+  Eigen::MatrixXd Linv;
+  if (explicit_inverse) {
+    Linv = Eigen::MatrixXd::Identity(n, n);
+    fit.L.triangularView<Eigen::Lower>().solveInPlace(Linv);
+  }
   std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic)
-  for (Eigen::Index b = 0; b < blocks; ++b) {
-    try {
-      const Eigen::Index start = b * block, len = std::min(block, N - start);
-      const auto Xb = Xstar.middleRows(start, len);
-      Eigen::MatrixXd Ks = fit.model.kernel.cross(fit.X, Xb);  // n x len
-      Eigen::VectorXd mean = Ks.transpose() * fit.alpha;
-      if (basis.cols() > 0) mean += basis.middleRows(start, len) * fit.beta;
-      fit.L.triangularView<Eigen::Lower>().solveInPlace(Ks);
-      const Eigen::VectorXd var =
-          (fit.model.kernel.diag(Xb) - Ks.colwise().squaredNorm().transpose()).cwiseMax(0.0);
-      out.mean.segment(start, len) = mean.array() * fit.y_scale + fit.y_mean;
-      out.variance.segment(start, len) = var * (fit.y_scale * fit.y_scale);
-    } catch (...) {
+  // Each block runs single-threaded inside this loop (Eigen does not nest its own OpenMP threads).
+  // Every thread reuses its own buffers: a fresh multi-megabyte matrix per block comes from mmap
+  // (or is trimmed back to the OS on free) and its page faults cost more than the arithmetic.
+#pragma omp parallel
+  {
+    Eigen::MatrixXd Xb, V;
+#pragma omp for schedule(dynamic)
+    for (Eigen::Index b = 0; b < blocks; ++b) {
+      try {
+        const Eigen::Index start = b * block, len = std::min(block, N - start);
+        Xb = Xstar.middleRows(start, len);
+        const Eigen::MatrixXd Ks = fit.model.kernel.cross(fit.X, Xb);  // n x len
+        Eigen::VectorXd mean = Ks.transpose() * fit.alpha;
+        if (basis.cols() > 0) mean += basis.middleRows(start, len) * fit.beta;
+        if (explicit_inverse) {
+          V.noalias() = Linv.triangularView<Eigen::Lower>() * Ks;
+        } else {
+          V = Ks;
+          fit.L.triangularView<Eigen::Lower>().solveInPlace(V);
+        }
+        const Eigen::VectorXd var =
+            (fit.model.kernel.diag(Xb) - V.colwise().squaredNorm().transpose()).cwiseMax(0.0);
+        out.mean.segment(start, len) = mean.array() * fit.y_scale + fit.y_mean;
+        out.variance.segment(start, len) = var * (fit.y_scale * fit.y_scale);
+      } catch (...) {
 #pragma omp critical(ionscreen_predict_failure)
-      if (!failure) failure = std::current_exception();
+        if (!failure) failure = std::current_exception();
+      }
     }
   }
   if (failure) std::rethrow_exception(failure);
@@ -169,12 +191,25 @@ Prediction predict(const Fit& fit, const Eigen::MatrixXd& Xstar, const Eigen::Ma
 }
 
 Prediction leave_one_out(const Fit& fit) {
+  // With a mean basis, beta is integrated out under its Gaussian prior (sd 10): the targets are
+  // then a zero-mean GP with covariance K + H H^T / ridge (Rasmussen & Williams sec. 2.7), and
+  // the closed form below is exact. Holding beta at its all-data estimate instead would let each
+  // left-out point back in through beta and flatter the basis.
   const Eigen::Index n = fit.X.rows();
+  Eigen::MatrixXd L = fit.L;
+  Eigen::VectorXd alpha = fit.alpha;
+  if (fit.basis.cols() > 0) {
+    Eigen::MatrixXd K = fit.L * fit.L.transpose();
+    K.noalias() += fit.basis * fit.basis.transpose() / kBasisRidge;
+    jittered_cholesky(K, L, "covariance with the mean basis");
+    alpha = L.transpose().triangularView<Eigen::Upper>().solve(
+        L.triangularView<Eigen::Lower>().solve(fit.y));
+  }
   Eigen::MatrixXd Linv = Eigen::MatrixXd::Identity(n, n);
-  fit.L.triangularView<Eigen::Lower>().solveInPlace(Linv);
+  L.triangularView<Eigen::Lower>().solveInPlace(Linv);
   const Eigen::VectorXd kinv_diag = Linv.colwise().squaredNorm().transpose();
   Prediction loo{Eigen::VectorXd(n), Eigen::VectorXd(n)};
-  loo.mean = (fit.y.array() - fit.alpha.array() / kinv_diag.array()) * fit.y_scale + fit.y_mean;
+  loo.mean = (fit.y.array() - alpha.array() / kinv_diag.array()) * fit.y_scale + fit.y_mean;
   loo.variance = kinv_diag.cwiseInverse() * (fit.y_scale * fit.y_scale);
   return loo;
 }

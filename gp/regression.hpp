@@ -48,7 +48,7 @@ Prediction predict(const Fit& fit, const Eigen::MatrixXd& Xstar,
                    const Eigen::MatrixXd& basis = Eigen::MatrixXd(), Eigen::Index block = 1024);
 
 /// Leave-one-out predictive mean and variance (original units; variance includes the noise),
-/// from the closed form of Rasmussen & Williams eq. 5.12 (basis weights held fixed).
+/// from the closed form of Rasmussen & Williams eq. 5.12, with basis weights integrated out.
 Prediction leave_one_out(const Fit& fit);
 
 /// Throws InvalidInput naming the first two identical rows of X; `what` names X in the message.

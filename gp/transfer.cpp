@@ -1,6 +1,7 @@
 #include "gp/transfer.hpp"
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "gp/error.hpp"
@@ -17,6 +18,11 @@ constexpr NamedMode kModes[] = {{TransferMode::none, "none"},
                                 {TransferMode::posterior, "posterior"},
                                 {TransferMode::multitask, "multitask"},
                                 {TransferMode::automatic, "auto"}};
+
+/// auto uses a source only if it lowers the leave-one-out NLPD by this much per observation (nats):
+/// with a handful of points a noise source can win by chance, and a wrong transfer costs more than
+/// a missed one.
+constexpr double kTransferMargin = 0.1;
 
 bool needs_task_column(TransferMode mode) {
   return mode == TransferMode::multitask || mode == TransferMode::automatic;
@@ -138,6 +144,29 @@ TrainingProblem TransferContext::problem(TransferMode mode, const Eigen::MatrixX
     p.first_target_row = ns;
   }
   return p;
+}
+
+TransferFit fit_with_transfer(const TransferContext& context, const Eigen::MatrixXd& pool,
+                              const std::vector<Eigen::Index>& rows, const Eigen::VectorXd& y,
+                              const NamedValues& warm_start, const FitOptions& options, Rng& rng) {
+  const TransferMode configured = context.config().mode;
+  std::vector<TransferMode> modes{configured};
+  if (configured == TransferMode::automatic)
+    modes = rows.size() >= 3 ? context.candidate_modes()
+                             : std::vector<TransferMode>{TransferMode::none};
+  std::optional<TransferFit> chosen;
+  double chosen_score = std::numeric_limits<double>::infinity();
+  for (const TransferMode mode : modes) {
+    const TrainingProblem p = context.problem(mode, pool, rows, y, warm_start);
+    FitReport report = fit_hyperparameters(p.model, p.X, p.y, options, rng, p.basis);
+    double score = modes.size() > 1 ? loo_nlpd(report.fit, p.first_target_row) : 0.0;
+    if (mode != TransferMode::none) score += kTransferMargin;
+    if (!chosen || score < chosen_score) {
+      chosen.emplace(TransferFit{std::move(report), mode});
+      chosen_score = score;
+    }
+  }
+  return std::move(*chosen);
 }
 
 double loo_nlpd(const Fit& fit, Eigen::Index first_row) {

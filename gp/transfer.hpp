@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "gp/hyperfit.hpp"
 #include "gp/model.hpp"
 #include "gp/prior.hpp"
 #include "gp/regression.hpp"
@@ -75,6 +76,19 @@ class TransferContext {
   Eigen::MatrixXd source_mean_basis_;  // [1, m_source(x)] over the pool
   Eigen::MatrixXd no_basis_;
 };
+
+/// A hyperparameter fit under the context's transfer mode; for auto, the mode chosen.
+struct TransferFit {
+  FitReport report;
+  TransferMode mode;
+};
+
+/// Fit the configured mode on the target observations (rows of `pool`, raw targets y); for auto,
+/// fit every candidate mode and keep the lowest leave-one-out NLPD on the target observations
+/// (none below 3 observations; ties go to the simpler mode).
+TransferFit fit_with_transfer(const TransferContext& context, const Eigen::MatrixXd& pool,
+                              const std::vector<Eigen::Index>& rows, const Eigen::VectorXd& y,
+                              const NamedValues& warm_start, const FitOptions& options, Rng& rng);
 
 /// Mean negative log predictive density of the leave-one-out predictions of rows >= first_row.
 double loo_nlpd(const Fit& fit, Eigen::Index first_row);

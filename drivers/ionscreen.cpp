@@ -1,0 +1,130 @@
+// ionscreen: the command-line entry point. Parses options into plain structs, calls one library
+// function, prints, and maps errors to exit codes (0 ok, 1 internal or numerical, 2 bad input).
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <numeric>
+
+#include "gp/error.hpp"
+#include "pipeline/error.hpp"
+#include "pipeline/replay.hpp"
+
+namespace po = boost::program_options;
+using ionscreen::pipeline::ReplayConfig;
+using ionscreen::pipeline::ReplayResult;
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: ionscreen <command> [options]
+
+commands:
+  replay   seeded Bayesian-optimisation trials against a complete barrier table, against random
+           search, in optimum and threshold mode
+           example: ionscreen replay --table inputs/demo/demo_landscape.csv --trials 20
+
+run 'ionscreen <command> --help' for the options of a command.
+)";
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+template <class T>
+double mean(const std::vector<T>& v) {
+  return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
+}
+
+void show_progress(const char* stage, int trial, int trials) {
+  if (isatty(STDERR_FILENO))
+    fmt::print(stderr, "\r{:<18} trial {:>3}/{:<3}", stage, trial + 1, trials);
+  else if (trial == 0)
+    fmt::print(stderr, "{}: {} trials\n", stage, trials);
+}
+
+void print(const ReplayConfig& c, const ReplayResult& r) {
+  if (isatty(STDERR_FILENO)) fmt::print(stderr, "\r{:40}\r", "");
+  const auto as_double = [](const std::vector<int>& v) { return std::vector<double>(v.begin(), v.end()); };
+  fmt::print("table {} : {} candidates, lowest {} = {:.3f}\n", c.table.string(), r.pool_size,
+             r.best_key, r.best_value);
+  fmt::print("kernel {} ; {} seeded trials from seed {} ; {} random initial candidates\n\n",
+             c.kernel, c.trials, c.seed, c.initial_design);
+  fmt::print("optimum search: evaluations until the lowest {} is found\n", c.target);
+  fmt::print("  {:<22} {:>8} {:>8} {:>8}\n", "strategy", "median", "mean", "worst");
+  for (const auto& [name, v] : {std::pair{"Bayesian opt. (EI)", &r.bo_to_optimum},
+                                std::pair{"random search", &r.random_to_optimum}})
+    fmt::print("  {:<22} {:>8.1f} {:>8.1f} {:>8}\n", name, median(as_double(*v)), mean(*v),
+               *std::max_element(v->begin(), v->end()));
+  fmt::print("  BO needed {:.1f}% of the table on average; random search {:.1f}%\n\n",
+             100.0 * mean(r.bo_to_optimum) / double(r.pool_size),
+             100.0 * mean(r.random_to_optimum) / double(r.pool_size));
+  fmt::print("threshold search (LSE, all labels at 95% confidence): every candidate with {} < {:.3f}\n",
+             c.target, r.threshold);
+  fmt::print("  threshold = the {:.0f}% quantile of the table: {} qualifying candidates\n",
+             100.0 * c.threshold_quantile, r.below_threshold.size());
+  fmt::print("  evaluations until nothing was undecided: median {:.0f} of {} ({:.0f}%)\n",
+             median(as_double(r.lse_evaluations)), r.pool_size,
+             100.0 * median(as_double(r.lse_evaluations)) / double(r.pool_size));
+  fmt::print("  qualifying candidates labelled below: mean recall {:.1f}%\n",
+             100.0 * mean(r.lse_recall));
+  fmt::print("  found in trial 1:");
+  for (const auto& key : r.found_first_trial) fmt::print(" {}", key);
+  fmt::print("\n");
+}
+
+int replay(const std::vector<std::string>& args) {
+  ReplayConfig c;
+  po::options_description opts("ionscreen replay options");
+  opts.add_options()("help,h", "show this help")
+      ("table", po::value(&c.table)->required(), "CSV: key column, <group>.<name> descriptors, target")
+      ("target", po::value(&c.target)->default_value(c.target), "target column (eV)")
+      ("kernel", po::value(&c.kernel)->default_value(c.kernel), "kernel spec over the groups")
+      ("trials", po::value(&c.trials)->default_value(c.trials), "seeded trials per strategy")
+      ("seed", po::value(&c.seed)->default_value(c.seed), "seed of the first trial")
+      ("initial", po::value(&c.initial_design)->default_value(c.initial_design), "random initial candidates")
+      ("restarts", po::value(&c.restarts)->default_value(c.restarts), "hyperparameter fit restarts")
+      ("threshold-quantile", po::value(&c.threshold_quantile)->default_value(c.threshold_quantile),
+       "threshold search: t at this quantile of the table");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\nexample: ionscreen replay --table inputs/demo/demo_landscape.csv\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (c.trials < 1) throw ionscreen::pipeline::InputError("--trials must be >= 1");
+  print(c, run_replay(c, show_progress));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
+  const std::string command = argc > 1 ? argv[1] : "";
+  try {
+    if (command == "replay") return replay(args);
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    std::cerr << (command.empty() ? "" : "ionscreen: unknown command '" + command + "'\n") << kUsage;
+    return 2;
+  } catch (const po::error& e) {
+    std::cerr << "ionscreen " << command << ": " << e.what() << " (see --help)\n";
+    return 2;
+  } catch (const ionscreen::pipeline::InputError& e) {
+    std::cerr << "ionscreen " << command << ": " << e.what() << '\n';
+    return 2;
+  } catch (const ionscreen::gp::InvalidInput& e) {
+    std::cerr << "ionscreen " << command << ": " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "ionscreen " << command << ": error: " << e.what() << '\n';
+    return 1;
+  }
+}
