@@ -39,7 +39,9 @@ class ArdStationary : public KernelNode {
   /// returns a new array, so it is applied a few columns at a time (small, cache-resident copies).
   Eigen::MatrixXd cross(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const override {
     Eigen::MatrixXd K = squared_distances<Eigen::MatrixXd>(scaled(A), scaled(B));
-    const Eigen::Index chunk = std::max<Eigen::Index>(1, 8192 / std::max<Eigen::Index>(1, K.rows()));
+    // Columns per call of values(): about 8192 values (64 KB), well inside the L2 cache.
+    const Eigen::Index rows = std::max<Eigen::Index>(1, A.rows());
+    const Eigen::Index chunk = std::max<Eigen::Index>(1, 8192 / rows);
     for (Eigen::Index j = 0; j < K.cols(); j += chunk) {
       const Eigen::Index width = std::min(chunk, K.cols() - j);
       K.middleCols(j, width).array() = values(K.middleCols(j, width).array());

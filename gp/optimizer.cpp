@@ -80,6 +80,11 @@ Optimizer::Optimizer(OptimizerConfig config, const Eigen::MatrixXd& pool, Column
 
   Model base(parse_kernel(config_.kernel, groups_));
   base.priors = config_.priors;
+  if (config_.weak_priors)
+    for (const auto& p : base.kernel.parameters()) {
+      const bool scale = p.name.ends_with(".variance") || p.name.find(".length_scale[") != std::string::npos;
+      if (scale && !base.priors.count(p.name)) base.priors[p.name] = LogNormalPrior{0.0, 1.5};
+    }
   base.fixed = config_.fixed;
   base.validate();
   transfer_.emplace(base, groups_, config_.transfer, std::move(source), pool_);

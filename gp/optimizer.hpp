@@ -30,6 +30,10 @@ struct OptimizerConfig {
   int initial_design = 5;      ///< random candidates before the first model (>= 2)
   FitOptions fit;
   std::map<std::string, Prior> priors;  ///< by hyperparameter name
+  /// Give every kernel variance and length scale without a prior lognormal(0, 1.5) (inputs and
+  /// targets are standardised, so 1 is the natural scale). With a handful of points, maximum
+  /// likelihood alone tends to pick over-smooth, over-confident models.
+  bool weak_priors = true;
   std::set<std::string> fixed;          ///< hyperparameters never fitted
   TransferConfig transfer;
   Eigen::Index shortlist = 1024;  ///< candidates a batch is chosen among (see batch.hpp)

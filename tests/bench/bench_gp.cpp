@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -114,7 +115,8 @@ class CountingNode final : public gp::KernelNode {
 gp::ColumnGroups feature_groups() {
   gp::ColumnGroups groups = gp::ColumnGroups::all(kDim);
   const char* names[] = {"A", "M", "X", "Z"};
-  for (int g = 0; g < 4; ++g) groups.add(names[g], {5 * g, 5 * g + 1, 5 * g + 2, 5 * g + 3, 5 * g + 4});
+  for (int g = 0; g < 4; ++g)
+    groups.add(names[g], {5 * g, 5 * g + 1, 5 * g + 2, 5 * g + 3, 5 * g + 4});
   return groups;
 }
 
@@ -125,8 +127,9 @@ struct Options {
 };
 
 void bench_fit(const Options& opt) {
-  const std::vector<Eigen::Index> sizes =
-      opt.quick ? std::vector<Eigen::Index>{100, 300} : std::vector<Eigen::Index>{100, 300, 1000, 2000};
+  const std::vector<Eigen::Index> sizes = opt.quick
+                                              ? std::vector<Eigen::Index>{100, 300}
+                                              : std::vector<Eigen::Index>{100, 300, 1000, 2000};
   const std::vector<std::string> specs = {"se", "sum(se[A], se[M], se[X], se[Z])"};
   const int repeats = opt.quick ? 3 : 5;
   // A run over this long (n = 2000) cuts the repeats to 3, as the note in the table says.
@@ -152,7 +155,8 @@ void bench_fit(const Options& opt) {
             std::make_unique<CountingNode>(gp::parse_kernel(spec, groups), count), kDim));
         gp::Rng rng(7);  // the same seed every run: every repeat does the same work
         const auto t0 = std::chrono::steady_clock::now();
-        const gp::FitReport report = gp::fit_hyperparameters(model, data.X, data.y, fit_options, rng);
+        const gp::FitReport report =
+            gp::fit_hyperparameters(model, data.X, data.y, fit_options, rng);
         times.push_back(seconds_since(t0));
         evals = count->load();
         objective = report.objective;
@@ -166,15 +170,16 @@ void bench_fit(const Options& opt) {
       std::fflush(stdout);
     }
   }
-  std::printf("evals = log-likelihood (+ gradient) evaluations over all restarts, counted by a\n"
-              "pass-through kernel wrapper; ms/eval = median fit time / evals.\n");
+  std::printf(
+      "evals = log-likelihood (+ gradient) evaluations over all restarts, counted by a\n"
+      "pass-through kernel wrapper; ms/eval = median fit time / evals.\n");
 }
 
 void bench_score(const Options& opt) {
   const Eigen::Index n = 300;
-  const std::vector<Eigen::Index> pools =
-      opt.quick ? std::vector<Eigen::Index>{10000, 100000}
-                : std::vector<Eigen::Index>{10000, 100000, 1000000};
+  const std::vector<Eigen::Index> pools = opt.quick
+                                              ? std::vector<Eigen::Index>{10000, 100000}
+                                              : std::vector<Eigen::Index>{10000, 100000, 1000000};
   const int repeats = opt.quick ? 3 : 5;
   const int max_threads = omp_get_max_threads();
 
@@ -188,8 +193,9 @@ void bench_score(const Options& opt) {
   const double best = data.y.minCoeff();
   const gp::Scorer scorer(gp::AcquisitionConfig{});  // kind = ei
 
-  std::printf("\n== Candidate scoring: predict + EI, n = %ld training points, d = %d, kernel se ==\n",
-              static_cast<long>(n), kDim);
+  std::printf(
+      "\n== Candidate scoring: predict + EI, n = %ld training points, d = %d, kernel se ==\n",
+      static_cast<long>(n), kDim);
   std::printf("%10s %8s %5s %11s %9s %14s %12s\n", "pool", "threads", "runs", "median [s]",
               "min [s]", "candidates/s", "max EI");
   std::mt19937_64 engine(999);
@@ -241,10 +247,19 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::printf("bench_gp%s: hardware threads %u, omp_get_num_procs %d, omp_get_max_threads %d, "
-              "Eigen::nbThreads %d\n",
-              opt.quick ? " (--quick)" : "", std::thread::hardware_concurrency(),
-              omp_get_num_procs(), omp_get_max_threads(), Eigen::nbThreads());
+  std::printf(
+      "bench_gp%s: hardware threads %u, omp_get_num_procs %d, omp_get_max_threads %d, "
+      "Eigen::nbThreads %d\n",
+      opt.quick ? " (--quick)" : "", std::thread::hardware_concurrency(), omp_get_num_procs(),
+      omp_get_max_threads(), Eigen::nbThreads());
+  // Timings depend on other load on the machine and on the allocator settings, so show both.
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    char line[128] = {};
+    if (std::fgets(line, sizeof line, f)) std::printf("load average at start: %s", line);
+    std::fclose(f);
+  }
+  if (const char* tunables = std::getenv("GLIBC_TUNABLES"))
+    std::printf("GLIBC_TUNABLES=%s\n", tunables);
   if (opt.fit) bench_fit(opt);
   if (opt.score) bench_score(opt);
   return 0;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The README's quick start. On a fresh Debian 12 machine, as root (or with sudo):
+#   bash cmake/quickstart.sh demo   installs what is missing, builds (Release), runs the demo
+#   bash cmake/quickstart.sh test   installs what is missing, builds, runs every test
+# Under CI (CI=true) the build treats warnings as errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-}
+case "$mode" in
+  demo|test) ;;
+  *) echo "usage: bash cmake/quickstart.sh demo|test" >&2; exit 2 ;;
+esac
+
+packages=(cmake ninja-build g++ pkg-config libeigen3-dev libsymspg-dev libhdf5-dev hdf5-tools
+          libopenmpi-dev openmpi-bin libboost-program-options-dev catch2 liblbfgspp-dev
+          libfmt-dev python3-numpy python3-sklearn python3-h5py)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  as_root=()
+  [[ $(id -u) -eq 0 ]] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends \
+    "${missing[@]}"
+fi
+
+werror=OFF
+[[ "${CI:-}" == "true" ]] && werror=ON
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DIONSCREEN_WERROR="$werror" >/dev/null
+cmake --build build --parallel 2
+
+if [[ "$mode" == demo ]]; then
+  ./build/drivers/ionscreen replay --table inputs/demo/demo_landscape.csv --trials 20
+else
+  ctest --test-dir build --output-on-failure --parallel 2 --timeout 1800
+fi
