@@ -16,23 +16,16 @@
 #include "gp/error.hpp"
 #include "gp/hyperfit.hpp"
 #include "gp/regression.hpp"
+#include "test_helpers.hpp"
 
 namespace gp = ionscreen::gp;
+using ionscreen::gp::testing::test_groups;
 
 namespace {
 
 constexpr double kStep = 1e-5;
 constexpr double kRelTol = 1e-6;
 
-/// Column 0 is a 0/1 task indicator; columns 1..4 are continuous descriptors.
-gp::ColumnGroups test_groups() {
-  gp::ColumnGroups g = gp::ColumnGroups::all(5);
-  g.add("task", {0});
-  g.add("A", {1, 2});
-  g.add("B", {3, 4});
-  g.add("C", {2, 3, 4});
-  return g;
-}
 
 Eigen::MatrixXd test_inputs(int n, std::mt19937& rng) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -62,6 +55,26 @@ Eigen::MatrixXd symmetric_weights(Eigen::Index n, std::mt19937& rng) {
 /// |analytic - numeric| as a fraction of the allowed error (passes when <= 1).
 double tolerance_ratio(double analytic, double numeric, double floor) {
   return std::abs(analytic - numeric) / (kRelTol * std::abs(numeric) + floor);
+}
+
+/// Checks every component of `analytic` against central differences of f(theta).
+template <class F>
+void check_gradient(const Eigen::VectorXd& analytic, const Eigen::VectorXd& theta, F f,
+                    double floor, const std::vector<gp::ParameterInfo>& info) {
+  REQUIRE(analytic.size() == theta.size());
+  double worst = 0.0;
+  for (Eigen::Index k = 0; k < theta.size(); ++k) {
+    Eigen::VectorXd up = theta, down = theta;
+    up[k] += kStep;
+    down[k] -= kStep;
+    const double numeric = (f(up) - f(down)) / (2.0 * kStep);
+    INFO("parameter " << info[static_cast<std::size_t>(k)].name << ": analytic " << analytic[k]
+                      << ", finite difference " << numeric);
+    const double ratio = tolerance_ratio(analytic[k], numeric, floor);
+    worst = std::max(worst, ratio);
+    CHECK(ratio <= 1.0);
+  }
+  WARN("worst finite-difference error: " << worst << " of the tolerance");
 }
 
 /// Log likelihood of `model` (theta replaced) conditioned on the data; requires no jitter, since
@@ -137,20 +150,7 @@ TEST_CASE("Kernel::gradient matches finite differences of sum(W .* gram)", "[gra
   const double scale = (W.array().abs() * K.array().abs()).sum();
   const Eigen::VectorXd g = kernel.gradient(X, W);
   REQUIRE(g.size() == kernel.size());
-  const auto& info = kernel.parameters();
-  double worst = 0.0;
-  for (Eigen::Index k = 0; k < g.size(); ++k) {
-    Eigen::VectorXd up = theta, down = theta;
-    up[k] += kStep;
-    down[k] -= kStep;
-    const double numeric = (contracted(up) - contracted(down)) / (2.0 * kStep);
-    INFO("parameter " << info[static_cast<std::size_t>(k)].name << ": analytic " << g[k]
-                      << ", finite difference " << numeric);
-    const double ratio = tolerance_ratio(g[k], numeric, 1e-9 * scale);
-    worst = std::max(worst, ratio);
-    CHECK(ratio <= 1.0);
-  }
-  WARN("worst finite-difference error: " << worst << " of the tolerance");
+  check_gradient(g, theta, contracted, 1e-9 * scale, kernel.parameters());
 }
 
 TEST_CASE("coreg kernel values follow B[t,t'] k(x,x')", "[gradient][unit]") {
@@ -214,22 +214,9 @@ TEST_CASE("log_likelihood_gradient matches finite differences", "[gradient][unit
   const Eigen::VectorXd g = gp::log_likelihood_gradient(fit);
   REQUIRE(g.size() == theta.size());
   const double floor = 1e-7 * (1.0 + std::abs(fit.log_likelihood));
-  const auto info = model.parameters();
-  double worst = 0.0;
-  for (Eigen::Index k = 0; k < g.size(); ++k) {
-    Eigen::VectorXd up = theta, down = theta;
-    up[k] += kStep;
-    down[k] -= kStep;
-    const double numeric =
-        (log_likelihood_at(model, up, X, y, H) - log_likelihood_at(model, down, X, y, H)) /
-        (2.0 * kStep);
-    INFO("parameter " << info[static_cast<std::size_t>(k)].name << ": analytic " << g[k]
-                      << ", finite difference " << numeric);
-    const double ratio = tolerance_ratio(g[k], numeric, floor);
-    worst = std::max(worst, ratio);
-    CHECK(ratio <= 1.0);
-  }
-  WARN("worst finite-difference error: " << worst << " of the tolerance");
+  check_gradient(g, theta,
+                 [&](const Eigen::VectorXd& t) { return log_likelihood_at(model, t, X, y, H); },
+                 floor, model.parameters());
 }
 
 TEST_CASE("log_posterior adds priors and its gradient matches finite differences",
@@ -273,20 +260,7 @@ TEST_CASE("log_posterior adds priors and its gradient matches finite differences
 
   REQUIRE(obj.gradient.size() == theta.size());
   const double floor = 1e-7 * (1.0 + std::abs(obj.value));
-  const auto info = model.parameters();
-  double worst = 0.0;
-  for (Eigen::Index k = 0; k < theta.size(); ++k) {
-    Eigen::VectorXd up = theta, down = theta;
-    up[k] += kStep;
-    down[k] -= kStep;
-    const double numeric =
-        (log_posterior_at(model, up, X, y, H) - log_posterior_at(model, down, X, y, H)) /
-        (2.0 * kStep);
-    INFO("parameter " << info[static_cast<std::size_t>(k)].name << ": analytic "
-                      << obj.gradient[k] << ", finite difference " << numeric);
-    const double ratio = tolerance_ratio(obj.gradient[k], numeric, floor);
-    worst = std::max(worst, ratio);
-    CHECK(ratio <= 1.0);
-  }
-  WARN("worst finite-difference error: " << worst << " of the tolerance");
+  check_gradient(obj.gradient, theta,
+                 [&](const Eigen::VectorXd& t) { return log_posterior_at(model, t, X, y, H); },
+                 floor, model.parameters());
 }

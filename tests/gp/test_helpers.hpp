@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <cmath>
 
+#include "gp/kernel.hpp"
 #include "gp/random.hpp"
 
 namespace ionscreen::gp::testing {
@@ -26,6 +27,16 @@ inline Eigen::VectorXd additive_landscape(const Eigen::MatrixXd& X) {
                  0.5 * (4.0 * X.col(j + 1).array()).sin();
   }
   return y;
+}
+
+/// Five columns: 0 is a 0/1 task indicator, 1..4 continuous; groups overlap on purpose.
+inline ColumnGroups test_groups() {
+  ColumnGroups g = ColumnGroups::all(5);
+  g.add("task", {0});
+  g.add("A", {1, 2});
+  g.add("B", {3, 4});
+  g.add("C", {2, 3, 4});
+  return g;
 }
 
 }  // namespace ionscreen::gp::testing

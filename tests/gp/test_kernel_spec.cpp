@@ -10,19 +10,13 @@
 
 #include "gp/error.hpp"
 #include "gp/model.hpp"
+#include "test_helpers.hpp"
 
 namespace gp = ionscreen::gp;
+using ionscreen::gp::testing::test_groups;
 
 namespace {
 
-gp::ColumnGroups test_groups() {
-  gp::ColumnGroups g = gp::ColumnGroups::all(5);
-  g.add("task", {0});
-  g.add("A", {1, 2});
-  g.add("B", {3, 4});
-  g.add("C", {2, 3, 4});
-  return g;
-}
 
 std::vector<std::string> names_of(const gp::Kernel& k) {
   std::vector<std::string> names;
