@@ -9,6 +9,7 @@
 #include <iostream>
 #include <numeric>
 
+#include "drivers/allocator.hpp"
 #include "gp/error.hpp"
 #include "pipeline/error.hpp"
 #include "pipeline/replay.hpp"
@@ -104,6 +105,7 @@ int replay(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ionscreen::drivers::keep_large_blocks_in_heap();
   const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
   const std::string command = argc > 1 ? argv[1] : "";
   try {

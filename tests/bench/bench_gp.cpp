@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "drivers/allocator.hpp"
 #include "gp/acquisition.hpp"
 #include "gp/hyperfit.hpp"
 #include "gp/kernel.hpp"
@@ -232,6 +233,7 @@ void bench_score(const Options& opt) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ionscreen::drivers::keep_large_blocks_in_heap();
   Options opt;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
