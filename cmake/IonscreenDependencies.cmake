@@ -3,6 +3,13 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(OpenMP REQUIRED)
 find_package(fmt REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
+find_package(HDF5 REQUIRED COMPONENTS C)
+find_package(MPI REQUIRED COMPONENTS CXX)
+
+# spglib 2.0.2 (libsymspg-dev) ships only spglib.pc, no CMake config.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SPGLIB REQUIRED IMPORTED_TARGET spglib)
+add_library(spglib::spglib ALIAS PkgConfig::SPGLIB)
 
 # LBFGS++ (liblbfgspp-dev) is header-only and ships no CMake config.
 find_path(LBFGSPP_INCLUDE_DIR LBFGSB.h REQUIRED)
