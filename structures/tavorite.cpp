@@ -76,20 +76,6 @@ std::string label_suffix(const Site& site) {
   return site.label.substr(i);
 }
 
-/// Minimum-image displacement from fa to fb in Å.
-Eigen::Vector3d min_image(const Crystal& c, const Eigen::Vector3d& fa, const Eigen::Vector3d& fb) {
-  Eigen::Vector3d d = fb - fa;
-  d -= d.array().round().matrix();
-  Eigen::Vector3d best = c.cartesian(d);
-  for (int i = -1; i <= 1; ++i)
-    for (int j = -1; j <= 1; ++j)
-      for (int k = -1; k <= 1; ++k) {
-        const Eigen::Vector3d v = c.cartesian(d + Eigen::Vector3d(i, j, k));
-        if (v.norm() < best.norm()) best = v;
-      }
-  return best;
-}
-
 bool same_position(const Eigen::Vector3d& a, const Eigen::Vector3d& b, double tol) {
   Eigen::Vector3d d = a - b;
   d -= d.array().round().matrix();
@@ -431,28 +417,37 @@ Crystal substitute(const Prototype& prototype, const Composition& composition) {
   if (composition.Z != Bridge::OH) return out;
 
   // One H per Z site; the inversion image of a Z site gets the exact inverted H position.
-  std::vector<std::size_t> z_sites, m_sites;
-  for (std::size_t i = 0; i < out.sites.size(); ++i) {
+  std::vector<std::size_t> z_sites;
+  for (std::size_t i = 0; i < out.sites.size(); ++i)
     if (prototype.roles[i] == Role::Z) z_sites.push_back(i);
-    if (prototype.roles[i] == Role::M) m_sites.push_back(i);
-  }
   std::vector<Site> hydrogens(z_sites.size());
   std::vector<bool> done(z_sites.size(), false);
   for (std::size_t a = 0; a < z_sites.size(); ++a) {
     if (done[a]) continue;
     const Eigen::Vector3d fz = out.sites[z_sites[a]].frac;
-    // The two nearest M atoms (minimum images; M sites may appear twice as different images only
-    // in tiny cells, which the prototype is not).
-    std::vector<Eigen::Vector3d> to_m;
-    for (const auto m : m_sites) to_m.push_back(min_image(out, fz, out.sites[m].frac));
-    std::sort(to_m.begin(), to_m.end(),
-              [](const Eigen::Vector3d& u, const Eigen::Vector3d& v) { return u.norm() < v.norm(); });
-    if (to_m.size() < 2) throw StructureError("substitute: a Z site has fewer than two M neighbours");
-    Eigen::Vector3d dir = -(to_m[0].normalized() + to_m[1].normalized());
-    if (dir.norm() < 1e-6)
-      throw StructureError("substitute: M-Z-M is linear at " + out.sites[z_sites[a]].label +
-                           "; the OH direction is undefined");
-    dir.normalize();
+    // H+ goes where its nearest cation is farthest: over 2000 directions spread evenly on the
+    // sphere (Fibonacci lattice), the one maximising the smallest H-cation distance. Pointing
+    // away from the two M neighbours alone can aim H straight at the carrier (0.99 Å from Li in
+    // LiAlPO4OH built from the prototype).
+    const Eigen::Vector3d z_cart = out.cartesian(fz);
+    Eigen::Vector3d dir = Eigen::Vector3d::Zero();
+    double best_clearance = -1.0;
+    constexpr int kDirections = 2000;
+    for (int k = 0; k < kDirections; ++k) {
+      const double u = 1.0 - 2.0 * (k + 0.5) / kDirections;
+      const double phi = k * 2.399963229728653;  // golden angle
+      const Eigen::Vector3d d(std::sqrt(1.0 - u * u) * std::cos(phi),
+                              std::sqrt(1.0 - u * u) * std::sin(phi), u);
+      const Eigen::Vector3d fh = out.fractional(z_cart + kOHBondLength * d);
+      double clearance = std::numeric_limits<double>::infinity();
+      for (std::size_t i = 0; i < out.sites.size(); ++i)
+        if (out.sites[i].oxidation > 0)
+          clearance = std::min(clearance, out.distance(fh, out.sites[i].frac));
+      if (clearance > best_clearance) {
+        best_clearance = clearance;
+        dir = d;
+      }
+    }
     const Eigen::Vector3d fh = wrap(fz + out.fractional(kOHBondLength * dir));
     const std::string suffix = std::to_string(a + 1);
     hydrogens[a] = Site{"H", fh, 1, "H" + suffix, 1.0, {}};

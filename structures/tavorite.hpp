@@ -101,10 +101,8 @@ inline constexpr double kOHBondLength = 0.97;
 
 /// Substitute a composition into the prototype: species, oxidation states and labels by role;
 /// the site order is kept. For Z = OH the Z site becomes O and one H per Z site is appended at
-/// kOHBondLength from it, along minus the sum of the unit vectors to its two nearest M atoms; the
-/// second H is the exact inversion image of the first, so P-1 is kept. Caution: in the LiFeSO4F
-/// prototype this direction points at the A site (H-A 0.99 Å, H-M 2.55 Å); the later geometry step
-/// must move A or H before such a structure is used. Cell and positions are
+/// kOHBondLength from it, in the direction that keeps it farthest from its nearest cation; the
+/// second H is the exact inversion image of the first, so P-1 is kept. Cell and positions are
 /// the prototype's (no scaling: bond-valence relaxation sets the geometry, a separate step).
 Crystal substitute(const Prototype& prototype, const Composition& composition);
 
