@@ -123,6 +123,20 @@ bool BondValenceTable::has_pair(const std::string& cation, int cation_ox, const 
   return pairs_.count(Key{cation, cation_ox, anion, anion_ox}) > 0;
 }
 
+const BondValenceParameters* BondValenceTable::find(const std::string& cation, int cation_ox,
+                                                    const std::string& anion,
+                                                    int anion_ox) const {
+  const auto it = pairs_.find({cation, cation_ox, anion, anion_ox});
+  return it == pairs_.end() ? nullptr : &it->second;
+}
+
+const BondValenceParameters* pair_within_range(const BondValenceTable& table, const Site& cation,
+                                               const Site& anion, double closest) {
+  const auto* p = table.find(cation.element, cation.oxidation, anion.element, anion.oxidation);
+  if (p || closest >= kBondingRange) return p;
+  return &table.pair(cation.element, cation.oxidation, anion.element, anion.oxidation);  // throws
+}
+
 Eigen::VectorXd bond_valence_sums(const Crystal& crystal, const BondValenceTable& table,
                                   double cutoff) {
   if (!(cutoff > 0.0)) throw InputError("bond-valence cut-off must be positive");
@@ -144,8 +158,10 @@ Eigen::VectorXd bond_valence_sums(const Crystal& crystal, const BondValenceTable
     if (sites[i].oxidation < 0) continue;  // loop over cation-anion pairs once, from the cation
     for (std::size_t j = 0; j < sites.size(); ++j) {
       if (sites[j].oxidation > 0) continue;
-      const auto& p =
-          table.pair(sites[i].element, sites[i].oxidation, sites[j].element, sites[j].oxidation);
+      const auto* pp =
+          pair_within_range(table, sites[i], sites[j], crystal.distance(sites[i].frac, sites[j].frac));
+      if (!pp) continue;
+      const auto& p = *pp;
       Eigen::Vector3d d = sites[j].frac - sites[i].frac;
       d -= d.array().round().matrix();  // |d_k| <= 1/2
       Eigen::Vector3i lo, hi;

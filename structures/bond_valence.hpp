@@ -39,6 +39,9 @@ class BondValenceTable {
                                     const std::string& anion, int anion_ox) const;
   bool has_pair(const std::string& cation, int cation_ox, const std::string& anion,
                 int anion_ox) const;
+  /// The parameters of a pair, or nullptr when neither table has it.
+  const BondValenceParameters* find(const std::string& cation, int cation_ox,
+                                    const std::string& anion, int anion_ox) const;
   std::size_t size() const { return pairs_.size(); }
 
  private:
@@ -58,6 +61,16 @@ class BondValenceTable {
 ///
 /// Throws InputError naming the site when a site has oxidation state 0, or naming the pair when
 /// the table lacks it; StructureError when two sites of opposite sign coincide (R < 1e-6 Å).
+/// Counter-ions closer than this (Å) are bonded and must have parameters. A pair the tables
+/// lack whose ions never come this close (S6+ and the bridging F- of a tavorite, > 3 Å apart)
+/// contributes nothing instead: its bond valence would be a few hundredths at most.
+inline constexpr double kBondingRange = 3.0;
+
+/// Parameters for a cation-anion pair at closest distance `closest` (Å): the table's, nullptr for
+/// a missing pair beyond kBondingRange, and an InputError naming a missing bonded pair.
+const BondValenceParameters* pair_within_range(const BondValenceTable& table, const Site& cation,
+                                               const Site& anion, double closest);
+
 Eigen::VectorXd bond_valence_sums(const Crystal& crystal, const BondValenceTable& table,
                                   double cutoff = 6.0);
 

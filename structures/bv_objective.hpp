@@ -7,6 +7,9 @@
 
 namespace ionscreen::structures {
 
+/// Like-charge contacts may not shorten below this fraction of their starting length.
+inline constexpr double kContactFloor = 0.8;
+
 /// One contributing term: atoms i and j (j's image shifted by n), with the bond-valence pair
 /// parameters for counter-ions or the contact distance for like charges.
 struct Term {
@@ -46,8 +49,8 @@ class BondValenceObjective {
               if (opposite && d <= reach_length) {
                 const Site& cat = si.oxidation > 0 ? si : sj;
                 const Site& an = si.oxidation > 0 ? sj : si;
-                const auto& p = table.pair(cat.element, cat.oxidation, an.element, an.oxidation);
-                terms_.push_back({int(i), int(j), image, p.r0, p.b, 0.0});
+                const auto* p = pair_within_range(table, cat, an, start.distance(si.frac, sj.frac));
+                if (p) terms_.push_back({int(i), int(j), image, p->r0, p->b, 0.0});
               } else if (!opposite && d < o.contact_range) {
                 terms_.push_back({int(i), int(j), image, 0.0, 1.0, d});
               }
@@ -79,16 +82,22 @@ class BondValenceObjective {
     return c;
   }
 
-  double operator()(const Eigen::VectorXd& x, Eigen::VectorXd& grad) const {
-    const Crystal c = crystal(x);
-    const auto n = static_cast<Eigen::Index>(c.sites.size());
-    Eigen::VectorXd bvs = Eigen::VectorXd::Zero(n);
+  /// Bond-valence sums at x over the bonds fixed at the start.
+  Eigen::VectorXd bond_valence_sums(const Crystal& c) const {
+    Eigen::VectorXd bvs = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(c.sites.size()));
     for (const Term& t : terms_)
       if (t.d0 == 0.0) {
         const double s = std::exp((t.r0 - distance(c, t)) / t.b);
         bvs[t.i] += s;
         bvs[t.j] += s;
       }
+    return bvs;
+  }
+
+  double operator()(const Eigen::VectorXd& x, Eigen::VectorXd& grad) const {
+    const Crystal c = crystal(x);
+    const auto n = static_cast<Eigen::Index>(c.sites.size());
+    const Eigen::VectorXd bvs = bond_valence_sums(c);
     Eigen::VectorXd residual(n);
     for (Eigen::Index i = 0; i < n; ++i) residual[i] = bvs[i] - std::abs(c.sites[i].oxidation);
     double value = residual.squaredNorm();
@@ -107,6 +116,11 @@ class BondValenceObjective {
         const double strain = (d - t.d0) / t.d0;
         value += options_.restraint_weight * strain * strain;
         dvalue_dd = 2.0 * options_.restraint_weight * strain / t.d0;
+        const double floor = kContactFloor * t.d0;
+        if (d < floor) {
+          value += options_.floor_weight * (floor - d) * (floor - d);
+          dvalue_dd -= 2.0 * options_.floor_weight * (floor - d);
+        }
       }
       const Eigen::Vector3d dd_df = c.lattice * v / d;  // d d / d frac_j
       g_frac.col(t.j) += dvalue_dd * dd_df;

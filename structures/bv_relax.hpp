@@ -2,13 +2,15 @@
 /// Bond-valence relaxation: a starting geometry for a substituted structure.
 ///
 /// Minimises  sum_i (BVS_i - |V_i|)^2  +  w sum_like ((d - d0) / d0)^2
+///                                    +  k sum_like max(0, 0.8 d0 - d)^2
 /// over a symmetric cell strain and the fractional positions, keeping inversion pairs
 /// (x, -x) paired (P-1) and atoms on inversion centres fixed. The first term is the global
 /// instability index squared times N. It alone is degenerate: polyhedra can tilt about shared
 /// corners at no cost in bond valence, and the cell inflates (183 -> 505 A^3 for the prototype).
 /// The second, a weak restraint on the relative change of like-charge contacts (d0: their
 /// starting lengths, within contact_range), pins those modes while bond valence still drives
-/// real changes, such as the expansion a Na carrier needs.
+/// real changes, such as the expansion a Na carrier needs. The third, stiff and one-sided, stops
+/// two like ions from collapsing onto each other (the weak restraint alone let two Na meet).
 #include "structures/bond_valence.hpp"
 #include "structures/crystal.hpp"
 
@@ -16,8 +18,9 @@ namespace ionscreen::structures {
 
 struct RelaxOptions {
   double cutoff = 6.0;          ///< bond-valence neighbour cut-off, Å
-  double contact_range = 4.0;   ///< like-charge contacts closer than this at the start are kept apart
+  double contact_range = 6.0;   ///< like-charge contacts closer than this at the start are kept apart
   double restraint_weight = 0.1;  ///< w above
+  double floor_weight = 10.0;     ///< k above, per Å^2
   int max_iterations = 400;
 };
 
@@ -28,7 +31,7 @@ struct RelaxReport {
   Eigen::VectorXd bvs;           ///< per site, after
   int worst_site = -1;           ///< site with the largest |BVS - |V|| / |V| after
   double worst_deviation = 0.0;  ///< that relative deviation
-  int iterations = 0;
+  int iterations = 0;            ///< L-BFGS iterations of the runs that finished
 };
 
 /// Relax `start` (every site needs an oxidation state and bond-valence parameters for its

@@ -178,8 +178,8 @@ std::vector<Crystal> idpp_images(const Crystal& start, const Crystal& end, int c
     double fx = 0.0;
     try {
       solver.minimize(objective, x, fx);
-    } catch (const std::runtime_error&) {
-      // A line search that stalls near the optimum leaves x at its last accepted point.
+    } catch (const std::exception&) {
+      // LBFGS++ throws when its line search stalls near the optimum; x is its last accepted point.
     }
     for (Eigen::Index i = 0; i < n; ++i)
       image.sites[i].frac = wrap(image.fractional(x.segment<3>(3 * i)));

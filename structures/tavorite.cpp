@@ -462,4 +462,27 @@ Crystal substitute(const Prototype& prototype, const Composition& composition) {
   return out;
 }
 
+std::vector<Composition> keep_supported(const std::vector<Composition>& compositions,
+                                        const PairPredicate& has_pair,
+                                        std::vector<std::string>& excluded) {
+  std::vector<Composition> kept;
+  for (const Composition& c : compositions) {
+    const Species z = c.Z == Bridge::F ? Species{"F", -1} : Species{"O", -2};
+    const Species oxide{"O", -2};
+    std::vector<std::pair<Species, Species>> bonds{
+        {c.A, oxide}, {c.A, z}, {c.M, oxide}, {c.M, z}, {c.X, oxide}};
+    if (c.Z == Bridge::OH) bonds.push_back({{"H", 1}, oxide});
+    std::string missing;
+    for (const auto& [cation, anion] : bonds)
+      if (missing.empty() &&
+          !has_pair(cation.element, cation.oxidation, anion.element, anion.oxidation))
+        missing = to_string(cation) + "-" + to_string(anion);
+    if (missing.empty())
+      kept.push_back(c);
+    else
+      excluded.push_back(c.formula() + ": no bond-valence parameters for " + missing);
+  }
+  return kept;
+}
+
 }  // namespace ionscreen::structures

@@ -78,6 +78,18 @@ void check_ions(const SpaceSpec& spec, const IonPredicate& has_ion);
 /// check_ions, then enumerate: a missing ion is reported at input time, before any enumeration.
 std::vector<Composition> enumerate_checked(const SpaceSpec& spec, const IonPredicate& has_ion);
 
+/// Does a bond-valence table have this cation-anion pair? Supplied by the caller.
+using PairPredicate = std::function<bool(const std::string& cation, int cation_ox,
+                                         const std::string& anion, int anion_ox)>;
+
+/// The compositions whose bonded pairs in the tavorite topology (A-O, A-Z, M-O, M-Z, X-O, and
+/// H-O for OH) all have parameters. Each one left out is listed in `excluded` with the pair it
+/// lacks ("LiMoSiO4F: no bond-valence parameters for Mo4+-F-"): a per-site list cannot say
+/// "V4+ only with O", so the combination is dropped and said, not the ion refused.
+std::vector<Composition> keep_supported(const std::vector<Composition>& compositions,
+                                        const PairPredicate& has_pair,
+                                        std::vector<std::string>& excluded);
+
 /// Read the lists for one carrier from a spaces file (format: inputs/spaces/README.md). Keys before
 /// the first section apply to every carrier; a [Li] or [Na] section overrides keys for that
 /// carrier. Throws InputError naming file, line, key, value and what is accepted.
