@@ -10,23 +10,10 @@
 #include <sstream>
 
 #include "structures/error.hpp"
+#include "structures/io_text.hpp"
 
 namespace ionscreen::structures {
 namespace {
-
-constexpr std::array<std::string_view, 118> kSymbols = {
-    "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si", "P",
-    "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn",
-    "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru", "Rh",
-    "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr", "Nd",
-    "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",  "Re",
-    "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th",
-    "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db",
-    "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
-
-bool is_element(std::string_view s) {
-  return std::find(kSymbols.begin(), kSymbols.end(), s) != kSymbols.end();
-}
 
 std::string trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t\r");
@@ -98,7 +85,7 @@ Species parse_species(std::string_view token) {
   while (i < t.size() && std::isalpha(static_cast<unsigned char>(t[i]))) ++i;
   const std::string symbol = t.substr(0, i);
   if (symbol.empty()) throw fail("no element symbol");
-  if (!is_element(symbol)) throw fail("unknown element '" + symbol + "'");
+  if (!io_text::is_element_symbol(symbol)) throw fail("unknown element '" + symbol + "'");
   std::size_t j = i;
   while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) ++j;
   if (j == i) throw fail("no oxidation state");
@@ -138,7 +125,7 @@ void check_lists(const SpaceSpec& spec) {
       if (list[i].oxidation <= 0)
         throw InputError(where(spec, key) + ": " + to_string(list[i]) +
                          " is not a cation; accepted: positive oxidation states");
-      if (!is_element(list[i].element))
+      if (!io_text::is_element_symbol(list[i].element))
         throw InputError(where(spec, key) + ": unknown element '" + list[i].element + "'");
       for (std::size_t j = 0; j < i; ++j)
         if (list[j] == list[i])

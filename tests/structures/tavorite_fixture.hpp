@@ -1,14 +1,17 @@
 #pragma once
-// The tavorite prototype LiFeSO4F typed in from /work/shared/data/prototypes/LiFeSO4F_tavorite.cif
+// Shared test support. The tavorite prototype LiFeSO4F typed in from /work/shared/data/prototypes/LiFeSO4F_tavorite.cif
 // (Melot et al., Chem. Mater. 23, 2922 (2011), parent P-1 cell), with the inversion images of the
 // general positions added, for tests that must not depend on the CIF reader.
+#include <string>
+
 #include "structures/crystal.hpp"
 
 namespace ionscreen::structures::testing {
 
-inline Crystal lifeso4f() {
+/// `carrier` replaces Li (label and element), for Na analogues in the prototype's geometry.
+inline Crystal lifeso4f(const std::string& carrier = "Li") {
   Crystal c;
-  c.name = "LiFeSO4F";
+  c.name = carrier + "FeSO4F";
   c.lattice = lattice_from_parameters({5.18005, 5.49165, 7.22890, 106.49, 107.19, 97.91});
   const struct {
     const char* label;
@@ -22,11 +25,25 @@ inline Crystal lifeso4f() {
               {"F1", "F", -1, 0.12590, 0.91440, 0.75520}};
   for (const auto& s : asym) {
     const Eigen::Vector3d f(s.x, s.y, s.z);
-    c.sites.push_back({s.element, f, s.oxidation, s.label});
+    const bool a_site = std::string(s.element) == "Li";
+    const std::string element = a_site ? carrier : s.element;
+    const std::string label = a_site ? carrier + "1" : s.label;
+    c.sites.push_back({element, f, s.oxidation, label});
     const Eigen::Vector3d g = wrap(-f);
-    if ((g - f).norm() > 1e-9) c.sites.push_back({s.element, g, s.oxidation, s.label});
+    if ((g - f).norm() > 1e-9) c.sites.push_back({element, g, s.oxidation, label});
   }
   return c;
+}
+
+/// The message of the E thrown by f, or "<nothing thrown>" (for matching with Contains).
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "<nothing thrown>";
 }
 
 }  // namespace ionscreen::structures::testing

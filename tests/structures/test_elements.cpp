@@ -6,22 +6,15 @@
 
 #include "structures/elements.hpp"
 #include "structures/error.hpp"
+#include "tavorite_fixture.hpp"
 
 using namespace ionscreen::structures;
 using Catch::Matchers::Contains;
 
+using ionscreen::structures::testing::message_of;
+
 namespace {
 
-/// The message of the E thrown by f, or "<nothing thrown>" (for matching with Contains).
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<nothing thrown>";
-}
 const std::filesystem::path kElementsDir =
     std::filesystem::path(IONSCREEN_SOURCE_DIR) / "inputs" / "elements";
 

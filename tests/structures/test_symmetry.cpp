@@ -9,6 +9,7 @@
 
 #include "structures/crystal.hpp"
 #include "structures/error.hpp"
+#include "tavorite_fixture.hpp"
 #include "structures/symmetry.hpp"
 
 using namespace ionscreen::structures;
@@ -55,31 +56,6 @@ Crystal rutile(double a = 4.594, double c = 2.959, double u = 0.305) {
   return r;
 }
 
-/// Tavorite LiFeSO4F, P-1 (No. 2), Z = 2: the coordinates of
-/// /work/shared/data/prototypes/LiFeSO4F_tavorite.cif (derived from Bilbao MAGNDATA 1.155, itself
-/// from Melot et al., Chem. Mater. 23, 2922 (2011), ICSD 182944), typed in here. Fe1 (0,0,1/2)
-/// and Fe2 (0,0,0) lie on inversion centres; every other site is completed by x -> -x.
-Crystal tavorite(const std::string& alkali = "Li") {
-  Crystal t;
-  t.name = alkali + "FeSO4F tavorite";
-  t.lattice = lattice_from_parameters({5.18005, 5.49165, 7.22890, 106.49, 107.19, 97.91});
-  const std::vector<Site> asymmetric = {site(alkali, 1, alkali + "1", 0.27000, 0.63400, 0.75700),
-                                        site("Fe", 2, "Fe1", 0.00000, 0.00000, 0.50000),
-                                        site("Fe", 2, "Fe2", 0.00000, 0.00000, 0.00000),
-                                        site("S", 6, "S1", 0.32440, 0.63810, 0.24950),
-                                        site("O", -2, "O1", 0.59760, 0.74690, 0.41190),
-                                        site("O", -2, "O2", 0.10630, 0.64070, 0.34480),
-                                        site("O", -2, "O3", 0.31980, 0.35640, 0.14580),
-                                        site("O", -2, "O4", 0.27900, 0.77080, 0.10160),
-                                        site("F", -1, "F1", 0.12590, 0.91440, 0.75520)};
-  for (const Site& s : asymmetric) {
-    t.sites.push_back(s);
-    Site inverted = s;
-    inverted.frac = wrap(-s.frac);
-    if (t.distance(s.frac, inverted.frac) > 1e-6) t.sites.push_back(inverted);
-  }
-  return t;
-}
 
 /// Every site displaced by a vector uniform in the cube [-amplitude, amplitude]^3 Å. The numbers
 /// come straight from mt19937 (whose output the standard fixes), not from a distribution whose
@@ -176,7 +152,7 @@ TEST_CASE("rutile: P4_2/mnm with 16 operations", "[unit][symmetry]") {
 }
 
 TEST_CASE("tavorite LiFeSO4F: P-1, each Fe its own orbit", "[unit][symmetry]") {
-  const Crystal t = tavorite();
+  const Crystal t = ionscreen::structures::testing::lifeso4f();
   REQUIRE(t.sites.size() == 16);
   CHECK(t.formula() == "Li2Fe2S2O8F2");
   // The derived coordinates are chemically sensible: S-O about 1.47 Å, Fe-O/F about 2.0-2.2 Å.
@@ -268,7 +244,7 @@ TEST_CASE("equivalent: same structure up to order, origin and setting", "[unit][
   CHECK(equivalent(r, rebased(r, swap_left)));
 
   // Triclinic: another basis of the tavorite lattice (a, a + b, c), permuted and shifted.
-  const Crystal t = tavorite();
+  const Crystal t = ionscreen::structures::testing::lifeso4f();
   Eigen::Matrix3d sheared;
   sheared << 1, 0, 0, 1, 1, 0, 0, 0, 1;
   Crystal other = shifted(rebased(t, sheared), {0.31, -0.2, 0.05});
@@ -303,14 +279,14 @@ TEST_CASE("equivalent: different structures", "[unit][symmetry]") {
   CHECK_FALSE(equivalent(r, rutile(4.594, 2.959, 0.275)));
 
   // Li vs Na on the same tavorite frame.
-  CHECK_FALSE(equivalent(tavorite("Li"), tavorite("Na")));
-  CHECK(equivalent(tavorite("Na"), tavorite("Na")));
+  CHECK_FALSE(equivalent(ionscreen::structures::testing::lifeso4f("Li"), ionscreen::structures::testing::lifeso4f("Na")));
+  CHECK(equivalent(ionscreen::structures::testing::lifeso4f("Na"), ionscreen::structures::testing::lifeso4f("Na")));
 
   // Species are element + oxidation state.
-  Crystal t3 = tavorite();
+  Crystal t3 = ionscreen::structures::testing::lifeso4f();
   for (auto& s : t3.sites)
     if (s.element == "Fe") s.oxidation = 3;
-  CHECK_FALSE(equivalent(tavorite(), t3));
+  CHECK_FALSE(equivalent(ionscreen::structures::testing::lifeso4f(), t3));
 }
 
 TEST_CASE("unusable cells throw StructureError naming the problem", "[unit][symmetry]") {

@@ -10,6 +10,7 @@
 
 #include "structures/error.hpp"
 #include "structures/tavorite.hpp"
+#include "tavorite_fixture.hpp"
 
 namespace is = ionscreen::structures;
 
@@ -18,31 +19,7 @@ namespace {
 const std::filesystem::path kDefault =
     std::filesystem::path(IONSCREEN_SOURCE_DIR) / "inputs/spaces/default.ini";
 
-/// /work/shared/data/prototypes/LiFeSO4F_tavorite.cif typed in, expanded by x,y,z and -x,-y,-z.
-is::Crystal lifeso4f() {
-  is::Crystal c;
-  c.name = "LiFeSO4F";
-  c.lattice = is::lattice_from_parameters({5.18005, 5.49165, 7.22890, 106.49, 107.19, 97.91});
-  const struct {
-    const char* label;
-    const char* element;
-    double x, y, z;
-  } asym[] = {{"Li1", "Li", 0.27000, 0.63400, 0.75700}, {"Fe1", "Fe", 0.00000, 0.00000, 0.50000},
-              {"Fe2", "Fe", 0.00000, 0.00000, 0.00000}, {"S1", "S", 0.32440, 0.63810, 0.24950},
-              {"O1", "O", 0.59760, 0.74690, 0.41190},   {"O2", "O", 0.10630, 0.64070, 0.34480},
-              {"O3", "O", 0.31980, 0.35640, 0.14580},   {"O4", "O", 0.27900, 0.77080, 0.10160},
-              {"F1", "F", 0.12590, 0.91440, 0.75520}};
-  for (const auto& a : asym) {
-    const Eigen::Vector3d f(a.x, a.y, a.z);
-    for (const Eigen::Vector3d& g : {f, Eigen::Vector3d(-f)}) {
-      const Eigen::Vector3d w = is::wrap(g);
-      bool dup = false;
-      for (const auto& s : c.sites) dup = dup || c.distance(s.frac, w) < 1e-6;
-      if (!dup) c.sites.push_back({a.element, w, 0, a.label, 1.0, {}});
-    }
-  }
-  return c;
-}
+using ionscreen::structures::testing::lifeso4f;
 
 std::filesystem::path write_temp(const std::string& name, const std::string& text) {
   const auto p = std::filesystem::temp_directory_path() / ("ionscreen_space_" + name + ".ini");
