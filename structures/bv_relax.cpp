@@ -97,12 +97,22 @@ RelaxReport relax_bond_valence(const Crystal& start, const BondValenceTable& tab
       report.worst_site = int(i);
     }
   }
-  for (std::size_t i = 0; i < report.relaxed.sites.size(); ++i)
-    for (std::size_t j = i + 1; j < report.relaxed.sites.size(); ++j)
-      if (report.relaxed.distance(report.relaxed.sites[i].frac, report.relaxed.sites[j].frac) < 0.5)
-        throw StructureError("bond-valence relaxation of " + start.formula() + " put " +
-                             report.relaxed.sites[i].label + " and " +
-                             report.relaxed.sites[j].label + " on top of each other");
+  const auto shortest = [](const Crystal& c, std::size_t* a, std::size_t* b) {
+    double closest = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < c.sites.size(); ++i)
+      for (std::size_t j = i + 1; j < c.sites.size(); ++j) {
+        const double d = c.distance(c.sites[i].frac, c.sites[j].frac);
+        if (d < closest) closest = d, *a = i, *b = j;
+      }
+    return closest;
+  };
+  std::size_t a = 0, b = 0;
+  report.shortest_before = shortest(start, &a, &b);
+  report.shortest_after = shortest(report.relaxed, &a, &b);
+  if (report.shortest_after < 0.5)
+    throw StructureError("bond-valence relaxation of " + start.formula() + " put " +
+                         report.relaxed.sites[a].label + " and " + report.relaxed.sites[b].label +
+                         " " + std::to_string(report.shortest_after) + " Å apart");
   return report;
 }
 

@@ -29,13 +29,14 @@ struct RelaxReport {
   double gii_before = 0.0, gii_after = 0.0;
   double volume_before = 0.0, volume_after = 0.0;
   Eigen::VectorXd bvs;           ///< per site, after
+  double shortest_before = 0.0, shortest_after = 0.0;  ///< shortest interatomic distance, Å
   int worst_site = -1;           ///< site with the largest |BVS - |V|| / |V| after
   double worst_deviation = 0.0;  ///< that relative deviation
   int iterations = 0;            ///< L-BFGS iterations of the runs that finished
 };
 
 /// Relax `start` (every site needs an oxidation state and bond-valence parameters for its
-/// counter-ions). Throws StructureError if two atoms end closer than 0.5 Å.
+/// counter-ions). Throws StructureError naming the two atoms if they end closer than 0.5 Å.
 RelaxReport relax_bond_valence(const Crystal& start, const BondValenceTable& table,
                                const RelaxOptions& options = {});
 

@@ -60,6 +60,8 @@ TEST_CASE("relaxing the prototype keeps it and lowers GII", "[unit][bv_relax]") 
   CHECK(r.gii_after < r.gii_before);
   CHECK(r.worst_deviation < 0.10);
   CHECK(std::abs(r.volume_after / r.volume_before - 1.0) < 0.05);  // it was already good
+  CHECK(r.shortest_before == Approx(1.43886).epsilon(1e-4));  // S-O in the published cell
+  CHECK(r.shortest_after > 1.3);
 }
 
 TEST_CASE("a Na tavorite relaxes to a larger cell than its Li analogue", "[unit][bv_relax]") {
