@@ -3,6 +3,7 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(OpenMP REQUIRED)
 find_package(fmt REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
+find_package(nlohmann_json 3.10 REQUIRED)  # job-protocol files (job.json, result.json)
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(MPI REQUIRED COMPONENTS CXX)
 

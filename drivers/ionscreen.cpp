@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
@@ -12,7 +14,11 @@
 #include "drivers/allocator.hpp"
 #include "gp/error.hpp"
 #include "pipeline/error.hpp"
+#include "pipeline/bvse_command.hpp"
+#include "pipeline/bvse_job.hpp"
+#include "pipeline/landscape.hpp"
 #include "pipeline/replay.hpp"
+#include "structures/error.hpp"
 
 namespace po = boost::program_options;
 using ionscreen::pipeline::ReplayConfig;
@@ -23,9 +29,14 @@ namespace {
 constexpr const char* kUsage = R"(usage: ionscreen <command> [options]
 
 commands:
-  replay   seeded Bayesian-optimisation trials against a complete barrier table, against random
-           search, in optimum and threshold mode
-           example: ionscreen replay --table inputs/demo/demo_landscape.csv --trials 20
+  replay     seeded Bayesian-optimisation trials against a complete barrier table, against
+             random search, in optimum and threshold mode
+             example: ionscreen replay --table inputs/demo/demo_landscape.csv --trials 20
+  bvse       bond-valence site energy barriers E_1D, E_2D, E_3D of a carrier in one structure
+             example: ionscreen bvse inputs/prototypes/LiFeSO4F_tavorite.cif --carrier Li
+                        --oxidation-states Li:1,Fe:2,S:6,O:-2,F:-1
+  landscape  relax every composition of a candidate space and compute its BVSE barriers
+             example: ionscreen landscape --out inputs/landscape/bvse_tavorite.csv
 
 run 'ionscreen <command> --help' for the options of a command.
 )";
@@ -42,7 +53,7 @@ double mean(const std::vector<T>& v) {
 
 void show_progress(const char* stage, int trial, int trials) {
   if (isatty(STDERR_FILENO))
-    fmt::print(stderr, "\r{:<18} trial {:>3}/{:<3}", stage, trial + 1, trials);
+    fmt::print(stderr, "\r{:<18} {:>4}/{:<4}", stage, trial + 1, trials);
   else if (trial == 0)
     fmt::print(stderr, "{}: {} trials\n", stage, trials);
 }
@@ -102,6 +113,79 @@ int replay(const std::vector<std::string>& args) {
   return 0;
 }
 
+std::string energy(double e) { return std::isfinite(e) ? fmt::format("{:.4f} eV", e) : "none below 10 eV"; }
+
+int bvse(const std::vector<std::string>& args) {
+  ionscreen::pipeline::BvseCommand c;
+  std::filesystem::path job;
+  po::options_description opts("ionscreen bvse options");
+  opts.add_options()("help,h", "show this help")
+      ("job", po::value(&job), "run the job directory DIR (job.json in; status, result.json out)")
+      ("structure", po::value(&c.structure), "CIF (with oxidation states) or POSCAR")
+      ("carrier", po::value(&c.carrier)->default_value(c.carrier), "mobile ion: Li or Na")
+      ("oxidation", po::value(&c.oxidation)->default_value(c.oxidation), "its oxidation state")
+      ("grid", po::value(&c.grid_spacing)->default_value(c.grid_spacing), "grid spacing, Å")
+      ("cube", po::value(&c.cube), "write the energy grid as a Gaussian cube file")
+      ("oxidation-states", po::value(&c.oxidation_states),
+       "for sites the file leaves without one, e.g. Li:1,Fe:2,S:6,O:-2,F:-1")
+      ("inputs", po::value(&c.inputs)->default_value(c.inputs), "folder with elements/ and bvse/");
+  po::positional_options_description positional;
+  positional.add("structure", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: ionscreen bvse STRUCTURE [options]\n       ionscreen bvse --job DIR\n" << opts
+              << "\nexample: ionscreen bvse inputs/prototypes/LiFeSO4F_tavorite.cif --carrier Li "
+                 "--oxidation-states Li:1,Fe:2,S:6,O:-2,F:-1\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (!job.empty()) return ionscreen::pipeline::run_bvse_job(job, c.inputs) ? 0 : 1;
+  if (c.structure.empty()) throw po::required_option("structure");
+  const auto r = ionscreen::pipeline::run_bvse(c);
+  fmt::print("{} {}+ in {} (grid {}x{}x{}, {} Å)\n", "BVSE barriers of", c.carrier,
+             c.structure.string(), r.grid[0], r.grid[1], r.grid[2], c.grid_spacing);
+  fmt::print("  E_1D {}\n  E_2D {}\n  E_3D {}\n", energy(r.e1d), energy(r.e2d), energy(r.e3d));
+  if (!c.cube.empty()) fmt::print("  energy grid written to {}\n", c.cube.string());
+  return 0;
+}
+
+int landscape(const std::vector<std::string>& args) {
+  ionscreen::pipeline::LandscapeConfig c;
+  std::filesystem::path out = "inputs/landscape/bvse_tavorite.csv";
+  po::options_description opts("ionscreen landscape options");
+  opts.add_options()("help,h", "show this help")
+      ("out", po::value(&out)->default_value(out), "CSV to write")
+      ("space", po::value(&c.space)->default_value(c.space), "candidate space file")
+      ("grid", po::value(&c.grid_spacing)->default_value(c.grid_spacing), "BVSE grid spacing, Å")
+      ("inputs", po::value(&c.inputs)->default_value(c.inputs), "folder with elements/, bvse/, prototypes/");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\nexample: ionscreen landscape --out inputs/landscape/bvse_tavorite.csv\n";
+    return 0;
+  }
+  po::notify(vm);
+  const auto land = ionscreen::pipeline::compute_landscape(
+      c, [](const std::string& carrier, std::size_t done, std::size_t total) {
+        show_progress(carrier == "Li" ? "Li landscape" : "Na landscape", int(done), int(total));
+      });
+  if (isatty(STDERR_FILENO)) fmt::print(stderr, "\r{:40}\r", "");
+  ionscreen::pipeline::write_landscape(land, c, out);
+  const auto s = ionscreen::pipeline::summarize(land);
+  fmt::print("{} compounds written to {} ({} left out: no bond-valence parameters)\n",
+             land.rows.size(), out.string(), land.excluded.size());
+  fmt::print("E_1D (eV)  {:>5} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>10} {:>6}\n", "n",
+             "perc.", "min", "5%", "25%", "median", "75%", "max", "threshold", "below");
+  for (const auto& k : s.carriers)
+    fmt::print("  {:<8} {:>5} {:>6} {:>6.3f} {:>6.3f} {:>6.3f} {:>6.3f} {:>6.3f} {:>6.3f} {:>10.3f} {:>6}\n",
+               k.carrier, k.count, k.percolating, k.min, k.q05, k.q25, k.median, k.q75, k.max,
+               k.threshold, k.below_threshold);
+  fmt::print("Li/Na rank correlation of E_1D over {} frameworks: Spearman {:.3f}\n", s.pairs,
+             s.spearman_li_na);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,6 +194,8 @@ int main(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
   try {
     if (command == "replay") return replay(args);
+    if (command == "bvse") return bvse(args);
+    if (command == "landscape") return landscape(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return 0;
@@ -120,6 +206,9 @@ int main(int argc, char** argv) {
     std::cerr << "ionscreen " << command << ": " << e.what() << " (see --help)\n";
     return 2;
   } catch (const ionscreen::pipeline::InputError& e) {
+    std::cerr << "ionscreen " << command << ": " << e.what() << '\n';
+    return 2;
+  } catch (const ionscreen::structures::InputError& e) {
     std::cerr << "ionscreen " << command << ": " << e.what() << '\n';
     return 2;
   } catch (const ionscreen::gp::InvalidInput& e) {

@@ -1,0 +1,84 @@
+#include "pipeline/bvse_job.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "pipeline/bvse_command.hpp"
+#include "pipeline/error.hpp"
+#include "pipeline/job_files.hpp"
+
+namespace ionscreen::pipeline {
+namespace {
+
+nlohmann::json energy(double e) { return std::isfinite(e) ? nlohmann::json(e) : nlohmann::json(); }
+
+nlohmann::json compute(const std::filesystem::path& dir, const std::filesystem::path& inputs) {
+  const JobFile job(dir / "job.json", read_json(dir / "job.json"));
+  job.require_only({"protocol", "engine", "job_id", "structure", "carrier", "carrier_oxidation",
+                    "grid_spacing", "barrier", "oxidation_states"});
+  const int protocol = job.integer("protocol", 0);
+  if (protocol != kJobProtocolVersion)
+    throw InputError(job.path().string() + ": key 'protocol': " + std::to_string(protocol) +
+                     " is not supported; this ionscreen speaks protocol " +
+                     std::to_string(kJobProtocolVersion));
+  if (job.text("engine") != "bvse")
+    throw InputError(job.path().string() + ": key 'engine': '" + job.text("engine") +
+                     "' is not this engine (bvse)");
+  const std::string structure = job.text("structure");
+  if (structure.empty() || structure.find('/') != std::string::npos || structure == ".." ||
+      structure == ".")
+    throw InputError(job.path().string() + ": key 'structure': '" + structure +
+                     "' must be a file name inside the job directory");
+  const std::string barrier = job.text("barrier", "E_1D");
+  if (barrier != "E_1D" && barrier != "E_2D" && barrier != "E_3D")
+    throw InputError(job.path().string() + ": key 'barrier': '" + barrier +
+                     "' is not one of E_1D, E_2D, E_3D");
+  BvseCommand command;
+  command.structure = dir / structure;
+  command.carrier = job.text("carrier");
+  command.oxidation = job.integer("carrier_oxidation", 1);
+  command.grid_spacing = job.number("grid_spacing", command.grid_spacing);
+  command.oxidation_states = job.text("oxidation_states", "");
+  command.inputs = inputs;
+  const auto started = std::chrono::steady_clock::now();
+  const structures::BvseResult r = run_bvse(command);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double chosen = barrier == "E_1D" ? r.e1d : barrier == "E_2D" ? r.e2d : r.e3d;
+  return {{"protocol", kJobProtocolVersion},
+          {"engine", "bvse"},
+          {"job_id", job.text("job_id")},
+          {"barrier", barrier},
+          {"E_b", energy(chosen)},
+          {"percolates", std::isfinite(chosen)},
+          {"E_1D", energy(r.e1d)},
+          {"E_2D", energy(r.e2d)},
+          {"E_3D", energy(r.e3d)},
+          {"grid", {r.grid[0], r.grid[1], r.grid[2]}},
+          {"grid_spacing", command.grid_spacing},
+          {"seconds", seconds}};
+}
+
+}  // namespace
+
+bool run_bvse_job(const std::filesystem::path& dir, const std::filesystem::path& inputs) {
+  try {
+    write_atomically(dir / "status", "running\n");
+    const nlohmann::json result = compute(dir, inputs);
+    write_atomically(dir / "result.json", result.dump(2) + "\n");
+    write_atomically(dir / "status", "done\n");
+    return true;
+  } catch (const std::exception& e) {
+    std::string reason = e.what();
+    std::replace(reason.begin(), reason.end(), '\n', ' ');
+    try {
+      write_atomically(dir / "status", "failed: " + reason + "\n");
+    } catch (const std::exception&) {
+      // The directory itself is unusable; the scheduler's record is all that is left.
+    }
+    return false;
+  }
+}
+
+}  // namespace ionscreen::pipeline

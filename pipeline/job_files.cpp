@@ -1,0 +1,75 @@
+#include "pipeline/job_files.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "pipeline/error.hpp"
+
+namespace ionscreen::pipeline {
+
+void write_atomically(const std::filesystem::path& file, const std::string& text) {
+  const std::filesystem::path temporary = file.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw InputError(temporary.string() + ": cannot write");
+  }
+  std::filesystem::rename(temporary, file);
+}
+
+nlohmann::json read_json(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw InputError(file.string() + ": cannot open for reading");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  try {
+    return nlohmann::json::parse(buffer.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(file.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+JobFile::JobFile(std::filesystem::path file, nlohmann::json json)
+    : file_(std::move(file)), json_(std::move(json)) {
+  if (!json_.is_object()) fail("", "the top level must be a JSON object");
+}
+
+void JobFile::fail(const std::string& key, const std::string& why) const {
+  throw InputError(file_.string() + (key.empty() ? "" : ": key '" + key + "'") + ": " + why);
+}
+
+std::string JobFile::text(const std::string& key) const {
+  if (!json_.contains(key)) fail(key, "missing");
+  if (!json_[key].is_string()) fail(key, "value " + json_[key].dump() + " is not a string");
+  return json_[key].get<std::string>();
+}
+
+std::string JobFile::text(const std::string& key, const std::string& fallback) const {
+  return json_.contains(key) ? text(key) : fallback;
+}
+
+double JobFile::number(const std::string& key, double fallback) const {
+  if (!json_.contains(key)) return fallback;
+  if (!json_[key].is_number()) fail(key, "value " + json_[key].dump() + " is not a number");
+  return json_[key].get<double>();
+}
+
+int JobFile::integer(const std::string& key, int fallback) const {
+  if (!json_.contains(key)) return fallback;
+  if (!json_[key].is_number_integer())
+    fail(key, "value " + json_[key].dump() + " is not an integer");
+  return json_[key].get<int>();
+}
+
+void JobFile::require_only(const std::vector<std::string>& known) const {
+  for (const auto& [key, value] : json_.items())
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      fail(key, "unknown key; known keys: " + list);
+    }
+}
+
+}  // namespace ionscreen::pipeline

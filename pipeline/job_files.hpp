@@ -1,0 +1,38 @@
+#pragma once
+/// The file-based job protocol (docs/job_protocol.md): a job directory holds job.json (what to
+/// compute) and the engine's inputs; the engine writes `status` and, last, `result.json`. Every
+/// file is written to a temporary name and renamed, so a reader never sees half a file.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace ionscreen::pipeline {
+
+inline constexpr int kJobProtocolVersion = 1;
+
+/// Write `text` to dir/name atomically (temporary file, flush, rename).
+void write_atomically(const std::filesystem::path& file, const std::string& text);
+
+/// Read and parse a JSON file; InputError naming the file and the parser's message.
+nlohmann::json read_json(const std::filesystem::path& file);
+
+/// Typed access to a key of a job file, with errors naming the file, the key, the value and what
+/// is accepted.
+class JobFile {
+ public:
+  JobFile(std::filesystem::path file, nlohmann::json json);
+  std::string text(const std::string& key) const;
+  std::string text(const std::string& key, const std::string& fallback) const;
+  double number(const std::string& key, double fallback) const;
+  int integer(const std::string& key, int fallback) const;
+  /// Throws if any key is not in `known` (a misspelt key must not be silently ignored).
+  void require_only(const std::vector<std::string>& known) const;
+  const std::filesystem::path& path() const { return file_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& key, const std::string& why) const;
+  std::filesystem::path file_;
+  nlohmann::json json_;
+};
+
+}  // namespace ionscreen::pipeline
