@@ -44,22 +44,6 @@ double real_field(std::string_view word, const std::string& where) {
   return *v;
 }
 
-/// Atomic numbers for the cube file (symbols 1-118).
-int atomic_number(const std::string& symbol) {
-  static constexpr std::array<std::string_view, 118> symbols = {
-      "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si", "P",
-      "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn",
-      "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru", "Rh",
-      "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr", "Nd",
-      "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",  "Re",
-      "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th",
-      "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db",
-      "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
-  for (std::size_t i = 0; i < symbols.size(); ++i)
-    if (symbols[i] == symbol) return static_cast<int>(i) + 1;
-  return 0;
-}
-
 /// Framework images in structure-of-arrays form. Per image: position and the index of its
 /// interaction parameters. Parameters: for an anion (kind 0) p = (D0/2, Rmin, alpha); for a
 /// cation (kind 1) p = (14.4 qA qB, 1 / (0.74 (rA + rB)), unused).
@@ -299,7 +283,7 @@ std::string write_cube(const Crystal& crystal, const BvseResult& result) {
   }
   for (const Site& s : crystal.sites) {
     const Eigen::Vector3d r = crystal.cartesian(wrap(s.frac)) / kBohr;
-    const int z = atomic_number(s.element);
+    const int z = io_text::atomic_number(s.element);
     std::snprintf(line, sizeof line, "%5d %12.6f %12.6f %12.6f %12.6f\n", z, static_cast<double>(z),
                   r(0), r(1), r(2));
     out << line;

@@ -27,9 +27,12 @@ constexpr std::array<std::string_view, 118> kElementSymbols = {
     "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
 }  // namespace
 
-bool is_element_symbol(std::string_view symbol) {
-  return std::find(kElementSymbols.begin(), kElementSymbols.end(), symbol) != kElementSymbols.end();
+int atomic_number(std::string_view symbol) {
+  const auto it = std::find(kElementSymbols.begin(), kElementSymbols.end(), symbol);
+  return it == kElementSymbols.end() ? 0 : static_cast<int>(it - kElementSymbols.begin()) + 1;
 }
+
+bool is_element_symbol(std::string_view symbol) { return atomic_number(symbol) > 0; }
 }  // namespace io_text
 
 namespace {
