@@ -34,7 +34,8 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DIONSCREEN_WERROR="$wer
 cmake --build build --parallel 2
 
 if [[ "$mode" == demo ]]; then
-  ./build/drivers/ionscreen replay --table inputs/demo/demo_landscape.csv --trials 20
+  ./build/drivers/ionscreen replay --table inputs/landscape/bvse_tavorite.csv --where carrier=Na \
+    --target E_1D --trials 20
 else
   ctest --test-dir build --output-on-failure --parallel 2 --timeout 1800
 fi

@@ -61,10 +61,13 @@ void show_progress(const char* stage, int trial, int trials) {
 void print(const ReplayConfig& c, const ReplayResult& r) {
   if (isatty(STDERR_FILENO)) fmt::print(stderr, "\r{:40}\r", "");
   const auto as_double = [](const std::vector<int>& v) { return std::vector<double>(v.begin(), v.end()); };
-  fmt::print("table {} : {} candidates, lowest {} = {:.3f}\n", c.table.string(), r.pool_size,
-             r.best_key, r.best_value);
-  fmt::print("kernel {} ; {} seeded trials from seed {} ; {} random initial candidates\n\n",
-             c.kernel, c.trials, c.seed, c.initial_design);
+  fmt::print("table {}{}: {} candidates, lowest {} {} = {:.3f}\n", c.table.string(),
+             c.where.empty() ? "" : " where " + c.where, r.pool_size, c.target, r.best_key,
+             r.best_value);
+  fmt::print("{} descriptors{}; kernel {}\n{} seeded trials from seed {}; {} random initial "
+             "candidates\n\n",
+             r.descriptors, r.dropped.empty() ? "" : fmt::format(" ({} constant ones dropped)", r.dropped.size()),
+             r.kernel, c.trials, c.seed, c.initial_design);
   fmt::print("optimum search: evaluations until the lowest {} is found\n", c.target);
   fmt::print("  {:<22} {:>8} {:>8} {:>8}\n", "strategy", "median", "mean", "worst");
   for (const auto& [name, v] : {std::pair{"Bayesian opt. (EI)", &r.bo_to_optimum},
@@ -94,7 +97,9 @@ int replay(const std::vector<std::string>& args) {
   opts.add_options()("help,h", "show this help")
       ("table", po::value(&c.table)->required(), "CSV: key column, <group>.<name> descriptors, target")
       ("target", po::value(&c.target)->default_value(c.target), "target column (eV)")
-      ("kernel", po::value(&c.kernel)->default_value(c.kernel), "kernel spec over the groups")
+      ("where", po::value(&c.where), "keep only rows with column=value, e.g. carrier=Na")
+      ("kernel", po::value(&c.kernel)->default_value(c.kernel),
+       "kernel spec over the groups; auto: sum(se[g]) over the groups present")
       ("trials", po::value(&c.trials)->default_value(c.trials), "seeded trials per strategy")
       ("seed", po::value(&c.seed)->default_value(c.seed), "seed of the first trial")
       ("initial", po::value(&c.initial_design)->default_value(c.initial_design), "random initial candidates")

@@ -1,6 +1,8 @@
 #include "pipeline/replay.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 
 #include "pipeline/error.hpp"
@@ -9,29 +11,57 @@
 namespace ionscreen::pipeline {
 namespace {
 
-/// Descriptor matrix and column groups from "<group>.<name>" headers (all but the target).
-std::pair<Eigen::MatrixXd, gp::ColumnGroups> descriptors(const Table& table, Eigen::Index target) {
+struct Features {
+  Eigen::MatrixXd X;
+  gp::ColumnGroups groups;
+  std::vector<std::string> dropped;
+  std::string auto_kernel;
+};
+
+/// Descriptor matrix and column groups from the numeric "<group>.<name>" columns, constant ones
+/// dropped (the GP refuses them, and they carry nothing).
+Features descriptors(const Table& table, Eigen::Index target) {
   std::vector<Eigen::Index> cols;
   std::map<std::string, std::vector<int>> groups;
+  Features f;
   for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(table.columns.size()); ++j) {
-    if (j == target) continue;
     const std::string& name = table.columns[j];
     const auto dot = name.find('.');
-    if (dot == std::string::npos || dot == 0)
-      throw InputError("column '" + name + "': descriptor columns are named <group>.<name>");
+    if (j == target || dot == std::string::npos || dot == 0) continue;
+    const auto col = table.values.col(j);
+    if (col.maxCoeff() == col.minCoeff()) {
+      f.dropped.push_back(name);
+      continue;
+    }
     groups[name.substr(0, dot)].push_back(static_cast<int>(cols.size()));
     cols.push_back(j);
   }
-  gp::ColumnGroups g = gp::ColumnGroups::all(static_cast<int>(cols.size()));
-  for (auto& [name, members] : groups) g.add(name, members);
-  return {table.values(Eigen::all, cols), g};
+  if (cols.empty())
+    throw InputError("no descriptor columns: name them <group>.<name> (e.g. M.ionic_radius)");
+  f.groups = gp::ColumnGroups::all(static_cast<int>(cols.size()));
+  for (auto& [name, members] : groups) {
+    f.groups.add(name, members);
+    f.auto_kernel += (f.auto_kernel.empty() ? "sum(" : ", ") + std::string("se[") + name + "]";
+  }
+  f.auto_kernel += ")";
+  f.X = table.values(Eigen::all, cols);
+  return f;
+}
+
+/// Tell the optimiser the outcome of candidate id: a value, or a failure for a non-finite one
+/// (a barrier that does not percolate is a failed evaluation, not a number).
+void tell(gp::Optimizer& opt, Eigen::Index id, double value) {
+  if (std::isfinite(value))
+    opt.observe(id, value);
+  else
+    opt.observe_failure(id);
 }
 
 int evaluations_to(gp::Optimizer& opt, const Eigen::VectorXd& truth, Eigen::Index target) {
   for (int evals = 1;; ++evals) {
     const auto picks = opt.propose(1).picks;
     if (picks.empty()) return evals - 1;
-    opt.observe(picks[0].index, truth[picks[0].index]);
+    tell(opt, picks[0].index, truth[picks[0].index]);
     if (picks[0].index == target) return evals;
   }
 }
@@ -39,7 +69,13 @@ int evaluations_to(gp::Optimizer& opt, const Eigen::VectorXd& truth, Eigen::Inde
 }  // namespace
 
 ReplayResult run_replay(const ReplayConfig& config, Progress progress) {
-  const Table table = read_table(config.table);
+  Table table = read_table(config.table);
+  if (!config.where.empty()) {
+    const auto eq = config.where.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError("--where '" + config.where + "': expected column=value (e.g. carrier=Na)");
+    table = table.where(config.where.substr(0, eq), config.where.substr(eq + 1));
+  }
   Eigen::Index target_col;
   try {
     target_col = table.column(config.target);
@@ -49,15 +85,26 @@ ReplayResult run_replay(const ReplayConfig& config, Progress progress) {
   if (!(config.threshold_quantile > 0.0 && config.threshold_quantile < 1.0))
     throw InputError("threshold quantile must be in (0, 1), got " +
                      std::to_string(config.threshold_quantile));
-  const auto [X, groups] = descriptors(table, target_col);
+  const Features features = descriptors(table, target_col);
+  const Eigen::MatrixXd& X = features.X;
+  const gp::ColumnGroups& groups = features.groups;
   const Eigen::VectorXd truth = table.values.col(target_col);
   ReplayResult r;
   r.pool_size = static_cast<std::size_t>(truth.size());
-  Eigen::Index best;
-  r.best_value = truth.minCoeff(&best);
+  r.kernel = config.kernel == "auto" ? features.auto_kernel : config.kernel;
+  r.descriptors = static_cast<std::size_t>(X.cols());
+  r.dropped = features.dropped;
+  Eigen::Index best = 0;
+  r.best_value = std::numeric_limits<double>::infinity();
+  for (Eigen::Index i = 0; i < truth.size(); ++i)
+    if (truth[i] < r.best_value) r.best_value = truth[i], best = i;
+  if (!std::isfinite(r.best_value))
+    throw InputError(config.table.string() + ": target '" + config.target + "' has no finite value");
   r.best_key = table.keys[best];
 
-  std::vector<double> sorted(truth.data(), truth.data() + truth.size());
+  std::vector<double> sorted;
+  for (const double v : truth)
+    if (std::isfinite(v)) sorted.push_back(v);
   std::sort(sorted.begin(), sorted.end());
   const auto k = static_cast<std::size_t>(config.threshold_quantile * double(sorted.size()));
   r.threshold = 0.5 * (sorted[k - (k > 0 ? 1 : 0)] + sorted[k]);
@@ -65,7 +112,7 @@ ReplayResult run_replay(const ReplayConfig& config, Progress progress) {
     if (truth[i] < r.threshold) r.below_threshold.push_back(table.keys[i]);
 
   gp::OptimizerConfig c;
-  c.kernel = config.kernel;
+  c.kernel = r.kernel;
   c.initial_design = config.initial_design;
   c.fit.restarts = config.restarts;
   for (int trial = 0; trial < config.trials; ++trial) {
@@ -87,7 +134,7 @@ ReplayResult run_replay(const ReplayConfig& config, Progress progress) {
     gp::Optimizer lse(c, X, groups);
     int evals = 0;
     for (auto p = lse.propose(1); !p.picks.empty(); p = lse.propose(1), ++evals)
-      lse.observe(p.picks[0].index, truth[p.picks[0].index]);
+      tell(lse, p.picks[0].index, truth[p.picks[0].index]);
     int found = 0;
     for (Eigen::Index i = 0; i < truth.size(); ++i) {
       if (lse.labels()[i] != gp::Label::below) continue;

@@ -1,7 +1,8 @@
 #pragma once
 /// Replay: seeded Bayesian-optimisation trials against a complete table of barriers, compared
-/// with random search. Descriptor columns are named "<group>.<name>"; the group (A, M, X, Z, ...)
-/// is what an additive kernel's `se[A]` refers to.
+/// with random search. Descriptors are the numeric columns named "<group>.<name>"; the group
+/// (A, M, X, Z, structure) is what an additive kernel's `se[M]` refers to. Other columns (text,
+/// or numeric without a group, such as other barriers) are never shown to the search.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -13,8 +14,9 @@ namespace ionscreen::pipeline {
 
 struct ReplayConfig {
   std::filesystem::path table;
-  std::string target = "E_b";                        ///< column holding the barrier (eV)
-  std::string kernel = "sum(se[A], se[M], se[X], se[Z])";
+  std::string target = "E_b";  ///< column holding the barrier (eV)
+  std::string where;           ///< "column=value": keep only these rows (e.g. carrier=Na)
+  std::string kernel = "auto"; ///< kernel spec; auto: sum(se[g]) over the groups present
   int trials = 20;
   std::uint64_t seed = 1;
   int initial_design = 5;
@@ -25,6 +27,9 @@ struct ReplayConfig {
 /// Evaluations each strategy needed, one entry per trial.
 struct ReplayResult {
   std::size_t pool_size = 0;
+  std::string kernel;                 ///< the spec used
+  std::size_t descriptors = 0;        ///< columns the search saw
+  std::vector<std::string> dropped;   ///< descriptor columns constant over the rows
   std::string best_key;
   double best_value = 0.0;
   std::vector<int> bo_to_optimum, random_to_optimum;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -20,62 +21,107 @@ std::vector<std::string> split(const std::string& line) {
   return fields;
 }
 
+std::optional<double> as_number(const std::string& field) {
+  double v = 0.0;
+  const char* end = field.data() + field.size();
+  const auto r = std::from_chars(field.data(), end, v);
+  if (r.ec != std::errc() || r.ptr != end) return std::nullopt;
+  return v;
+}
+
+std::string listing(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s.empty() ? "(none)" : s;
+}
+
 }  // namespace
 
 Eigen::Index Table::column(const std::string& name) const {
   for (std::size_t j = 0; j < columns.size(); ++j)
     if (columns[j] == name) return static_cast<Eigen::Index>(j);
-  std::string known;
-  for (const auto& c : columns) known += (known.empty() ? "" : ", ") + c;
-  throw InputError("no column '" + name + "'; the table has: " + known);
+  throw InputError("no numeric column '" + name + "'; the table has: " + listing(columns));
+}
+
+std::size_t Table::text_column(const std::string& name) const {
+  for (std::size_t j = 0; j < text_columns.size(); ++j)
+    if (text_columns[j] == name) return j;
+  throw InputError("no text column '" + name + "'; the text columns are: " + listing(text_columns));
+}
+
+Table Table::where(const std::string& name, const std::string& value) const {
+  const std::size_t c = text_column(name);
+  Table out{key_name, {}, columns, {}, text_columns, std::vector<std::vector<std::string>>(text.size())};
+  std::vector<Eigen::Index> rows;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    if (text[c][i] == value) {
+      rows.push_back(static_cast<Eigen::Index>(i));
+      out.keys.push_back(keys[i]);
+      for (std::size_t t = 0; t < text.size(); ++t) out.text[t].push_back(text[t][i]);
+    }
+  if (rows.empty()) throw InputError("no row has " + name + " = '" + value + "'");
+  out.values = values(rows, Eigen::all);
+  return out;
 }
 
 Table read_table(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path.string() + ": cannot open for reading");
-  Table t;
-  std::vector<std::vector<double>> rows;
+  std::string key_name, line;
+  std::vector<std::string> header, keys;
+  std::vector<std::vector<std::string>> fields;  // per row, the value fields
+  std::vector<int> line_of;
   std::set<std::string> seen;
-  std::string line;
   int number = 0;
   const auto where = [&](int n) { return path.string() + ":" + std::to_string(n) + ": "; };
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
-    const auto fields = split(line);
-    if (t.columns.empty() && t.key_name.empty()) {
-      if (fields.size() < 2) throw InputError(where(number) + "header needs a key and a value column");
-      t.key_name = fields[0];
-      t.columns.assign(fields.begin() + 1, fields.end());
-      if (std::set<std::string>(t.columns.begin(), t.columns.end()).size() != t.columns.size())
+    auto row = split(line);
+    if (header.empty() && key_name.empty()) {
+      if (row.size() < 2) throw InputError(where(number) + "header needs a key and a value column");
+      key_name = row[0];
+      header.assign(row.begin() + 1, row.end());
+      if (std::set<std::string>(header.begin(), header.end()).size() != header.size())
         throw InputError(where(number) + "duplicate column names in the header");
       continue;
     }
-    if (fields.size() != t.columns.size() + 1)
-      throw InputError(where(number) + "expected " + std::to_string(t.columns.size() + 1) +
-                       " fields, found " + std::to_string(fields.size()));
-    if (!seen.insert(fields[0]).second)
-      throw InputError(where(number) + "duplicate key '" + fields[0] + "'");
-    std::vector<double> row;
-    for (std::size_t j = 1; j < fields.size(); ++j) {
-      double v = 0.0;
-      const char* begin = fields[j].data();
-      const char* end = begin + fields[j].size();
-      const auto r = std::from_chars(begin, end, v);
-      if (r.ec != std::errc() || r.ptr != end || !std::isfinite(v))
-        throw InputError(where(number) + "column '" + t.columns[j - 1] + "': '" + fields[j] +
-                         "' is not a finite number");
-      row.push_back(v);
-    }
-    t.keys.push_back(fields[0]);
-    rows.push_back(std::move(row));
+    if (row.size() != header.size() + 1)
+      throw InputError(where(number) + "expected " + std::to_string(header.size() + 1) +
+                       " fields, found " + std::to_string(row.size()));
+    if (!seen.insert(row[0]).second) throw InputError(where(number) + "duplicate key '" + row[0] + "'");
+    keys.push_back(row[0]);
+    fields.emplace_back(row.begin() + 1, row.end());
+    line_of.push_back(number);
   }
-  if (rows.empty()) throw InputError(path.string() + ": no data rows");
-  t.values.resize(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(t.columns.size()));
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    for (std::size_t j = 0; j < rows[i].size(); ++j)
-      t.values(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rows[i][j];
+  if (keys.empty()) throw InputError(path.string() + ": no data rows");
+
+  Table t;
+  t.key_name = key_name;
+  t.keys = keys;
+  std::vector<std::size_t> numeric;
+  for (std::size_t j = 0; j < header.size(); ++j) {
+    bool all_numbers = true;
+    for (const auto& row : fields) all_numbers = all_numbers && as_number(row[j]).has_value();
+    if (all_numbers) {
+      numeric.push_back(j);
+      t.columns.push_back(header[j]);
+    } else {
+      t.text_columns.push_back(header[j]);
+      std::vector<std::string> values;
+      for (const auto& row : fields) values.push_back(row[j]);
+      t.text.push_back(std::move(values));
+    }
+  }
+  t.values.resize(static_cast<Eigen::Index>(keys.size()), static_cast<Eigen::Index>(numeric.size()));
+  for (std::size_t i = 0; i < fields.size(); ++i)
+    for (std::size_t k = 0; k < numeric.size(); ++k) {
+      const double v = *as_number(fields[i][numeric[k]]);
+      if (std::isnan(v))
+        throw InputError(where(line_of[i]) + "column '" + header[numeric[k]] + "' is NaN");
+      t.values(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k)) = v;
+    }
   return t;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-/// A CSV table of named rows: a text key column, numeric columns, '#' comment lines.
+/// A CSV table of named rows: a text key column, then columns that are numeric (every value a
+/// number, "inf" allowed) or text (anything else), and '#' comment lines.
 #include <Eigen/Dense>
 #include <filesystem>
 #include <string>
@@ -8,17 +9,23 @@
 namespace ionscreen::pipeline {
 
 struct Table {
-  std::string key_name;               ///< header of the first column
-  std::vector<std::string> keys;      ///< first column, one per row
-  std::vector<std::string> columns;   ///< headers of the numeric columns
-  Eigen::MatrixXd values;             ///< rows x numeric columns
+  std::string key_name;                         ///< header of the first column
+  std::vector<std::string> keys;                ///< first column, one per row
+  std::vector<std::string> columns;             ///< headers of the numeric columns
+  Eigen::MatrixXd values;                       ///< rows x numeric columns
+  std::vector<std::string> text_columns;        ///< headers of the text columns
+  std::vector<std::vector<std::string>> text;   ///< per text column, one value per row
 
   /// Index of a numeric column; throws InputError listing the columns.
   Eigen::Index column(const std::string& name) const;
+  /// Index of a text column; throws InputError listing the text columns.
+  std::size_t text_column(const std::string& name) const;
+  /// The rows whose text column `name` equals `value` (InputError if none).
+  Table where(const std::string& name, const std::string& value) const;
 };
 
 /// Read `path`. Throws InputError naming the file, line and field for anything malformed:
-/// ragged rows, non-numeric or non-finite values, duplicate keys or headers, an empty table.
+/// ragged rows, NaN, duplicate keys or headers, an empty table.
 Table read_table(const std::filesystem::path& path);
 
 }  // namespace ionscreen::pipeline
