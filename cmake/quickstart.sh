@@ -14,7 +14,7 @@ esac
 packages=(cmake ninja-build g++ pkg-config libeigen3-dev libsymspg-dev libhdf5-dev hdf5-tools
           libopenmpi-dev openmpi-bin libboost-program-options-dev catch2 liblbfgspp-dev
           libfmt-dev python3-numpy python3-sklearn python3-h5py
-          python3-ase python3-pymatgen nlohmann-json3-dev)
+          python3-ase python3-pymatgen nlohmann-json3-dev slurm-wlm munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
