@@ -41,6 +41,15 @@ commands:
 run 'ionscreen <command> --help' for the options of a command.
 )";
 
+/// A path option. Boost reads std::filesystem::path with operator>>, which stops at the first
+/// space (and drops quotes), so paths are taken as whole strings.
+po::typed_value<std::string>* path_value(std::filesystem::path* target) {
+  return po::value<std::string>()->notifier([target](const std::string& s) { *target = s; });
+}
+po::typed_value<std::string>* path_value(std::filesystem::path* target, const std::filesystem::path& fallback) {
+  return path_value(target)->default_value(fallback.string());
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
@@ -95,7 +104,7 @@ int replay(const std::vector<std::string>& args) {
   ReplayConfig c;
   po::options_description opts("ionscreen replay options");
   opts.add_options()("help,h", "show this help")
-      ("table", po::value(&c.table)->required(), "CSV: key column, <group>.<name> descriptors, target")
+      ("table", path_value(&c.table)->required(), "CSV: key column, <group>.<name> descriptors, target")
       ("target", po::value(&c.target)->default_value(c.target), "target column (eV)")
       ("where", po::value(&c.where), "keep only rows with column=value, e.g. carrier=Na")
       ("kernel", po::value(&c.kernel)->default_value(c.kernel),
@@ -125,15 +134,15 @@ int bvse(const std::vector<std::string>& args) {
   std::filesystem::path job;
   po::options_description opts("ionscreen bvse options");
   opts.add_options()("help,h", "show this help")
-      ("job", po::value(&job), "run the job directory DIR (job.json in; status, result.json out)")
-      ("structure", po::value(&c.structure), "CIF (with oxidation states) or POSCAR")
+      ("job", path_value(&job), "run the job directory DIR (job.json in; status, result.json out)")
+      ("structure", path_value(&c.structure), "CIF (with oxidation states) or POSCAR")
       ("carrier", po::value(&c.carrier)->default_value(c.carrier), "mobile ion: Li or Na")
       ("oxidation", po::value(&c.oxidation)->default_value(c.oxidation), "its oxidation state")
       ("grid", po::value(&c.grid_spacing)->default_value(c.grid_spacing), "grid spacing, Å")
-      ("cube", po::value(&c.cube), "write the energy grid as a Gaussian cube file")
+      ("cube", path_value(&c.cube), "write the energy grid as a Gaussian cube file")
       ("oxidation-states", po::value(&c.oxidation_states),
        "for sites the file leaves without one, e.g. Li:1,Fe:2,S:6,O:-2,F:-1")
-      ("inputs", po::value(&c.inputs)->default_value(c.inputs), "folder with elements/ and bvse/");
+      ("inputs", path_value(&c.inputs, c.inputs), "folder with elements/ and bvse/");
   po::positional_options_description positional;
   positional.add("structure", 1);
   po::variables_map vm;
@@ -160,10 +169,10 @@ int landscape(const std::vector<std::string>& args) {
   std::filesystem::path out = "inputs/landscape/bvse_tavorite.csv";
   po::options_description opts("ionscreen landscape options");
   opts.add_options()("help,h", "show this help")
-      ("out", po::value(&out)->default_value(out), "CSV to write")
-      ("space", po::value(&c.space)->default_value(c.space), "candidate space file")
+      ("out", path_value(&out, out), "CSV to write")
+      ("space", path_value(&c.space, c.space), "candidate space file")
       ("grid", po::value(&c.grid_spacing)->default_value(c.grid_spacing), "BVSE grid spacing, Å")
-      ("inputs", po::value(&c.inputs)->default_value(c.inputs), "folder with elements/, bvse/, prototypes/");
+      ("inputs", path_value(&c.inputs, c.inputs), "folder with elements/, bvse/, prototypes/");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   if (vm.count("help")) {

@@ -4,10 +4,12 @@
 set -euo pipefail
 binary=$1 source=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
-cp -r "$source/tests/fixtures/jobs/bvse_li3po4" "$work/job"
-IONSCREEN="$binary" IONSCREEN_INPUTS="$source/inputs" bash "$source/cluster/wrappers/bvse.sh" "$work/job"
-test "$(cat "$work/job/status")" = done
-/usr/bin/python3 - "$work/job/result.json" <<'PY'
+# A directory name with spaces and quotes: paths travel as whole arguments, never through a shell.
+job="$work/job with spaces 'and' \"quotes\""
+cp -r "$source/tests/fixtures/jobs/bvse_li3po4" "$job"
+IONSCREEN="$binary" IONSCREEN_INPUTS="$source/inputs" bash "$source/cluster/wrappers/bvse.sh" "$job"
+test "$(cat "$job/status")" = done
+/usr/bin/python3 - "$job/result.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["job_id"] == "fixture-li3po4", r

@@ -1,0 +1,105 @@
+#pragma once
+/// The default backend: a pool of child processes on this machine, no daemon, no scheduler.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/backend.hpp"
+#include "pipeline/process.hpp"
+
+namespace ionscreen::pipeline {
+
+/// Runs submissions as child processes of this process, at most `max_jobs` at a time; the rest
+/// wait in a FIFO queue and start on a later submit() or poll() when a slot frees.
+///
+/// Each job's argv is started with posix_spawn (never through a shell) in its job directory,
+/// with stdin from /dev/null and stdout/stderr in <directory>/stdout and <directory>/stderr,
+/// as the leader of a new process group (see process.hpp): every signal goes to the whole group,
+/// and what is left of the group when the leader ends is killed.
+///
+/// Scheduler ids are "local-1", "local-2", ... in submission order.
+///
+/// States: queued -> running -> finished (exit 0) | failed (non-zero exit or killed by a signal;
+/// `reason` says "exit 3" or "killed by SIGSEGV") | timed_out | cancelled. A job stays `running`
+/// until its process has been reaped, so a terminal state always means the process is gone.
+///
+/// Wall time: a job running longer than `time_limit_minutes` x `minute` gets SIGTERM on the next
+/// poll() or submit(), SIGKILL `kill_grace` later if still alive, and is reported timed_out once
+/// reaped. `time_limit_minutes <= 0` means no limit.
+///
+/// Restarts: everything is held in memory. A new LocalBackend (e.g. after the campaign process
+/// restarted) knows nothing of earlier jobs: poll() reports their ids as `unknown`, cancel()
+/// ignores them and find_by_name() does not find them; the campaign then reads the job
+/// directories (status, result.json). The destructor kills and reaps every job still running
+/// (so do not destroy the backend while jobs should go on); a crash of this process leaves them
+/// running unmanaged.
+///
+/// Not thread-safe; poll() never blocks, cancel() blocks for at most `kill_grace`.
+class LocalBackend : public Backend {
+ public:
+  /// How long a child gets between SIGTERM and SIGKILL.
+  static constexpr std::chrono::milliseconds kill_grace{2000};
+
+  /// `max_jobs` >= 1 concurrent jobs (else BackendError). `minute` is the length of one minute of
+  /// Submission::time_limit_minutes (tests shorten it). `environment` (NAME -> value) is added to,
+  /// or replaces in, a copy of this process's environment for every job, e.g. IONSCREEN and
+  /// IONSCREEN_INPUTS for cluster/wrappers/bvse.sh.
+  explicit LocalBackend(int max_jobs,
+                        std::chrono::milliseconds minute = std::chrono::minutes(1),
+                        std::map<std::string, std::string> environment = {});
+  ~LocalBackend() override;
+  LocalBackend(const LocalBackend&) = delete;
+  LocalBackend& operator=(const LocalBackend&) = delete;
+
+  /// Starts the job now or queues it. Throws BackendError naming the path and errno text when the
+  /// job directory or the program (argv[0]; a path with '/', else looked up in PATH when it
+  /// starts) is missing or unusable, or argv is empty. A queued job that later cannot be started
+  /// is reported failed with that message as its reason.
+  std::string submit(const Submission& submission) override;
+  /// One non-blocking pass: reap finished children, enforce wall times, start queued jobs into
+  /// free slots, then report each id (ids this backend never issued are `unknown`).
+  std::map<std::string, JobReport> poll(const std::vector<std::string>& scheduler_ids) override;
+  /// Queued: removed, cancelled. Running: SIGTERM, SIGKILL after kill_grace, reaped, cancelled.
+  /// Finished, failed, timed out, cancelled or unknown: no-op.
+  void cancel(const std::string& scheduler_id) override;
+  /// Ids of jobs submitted to this backend (any state) whose Submission::name starts with
+  /// `prefix`, in submission order.
+  std::vector<std::string> find_by_name(const std::string& prefix) override;
+
+  int max_jobs() const { return max_jobs_; }
+  /// Jobs whose process is alive now.
+  int running_jobs() const { return running_; }
+
+ private:
+  struct Job {
+    std::uint64_t number = 0;
+    Submission submission;
+    JobState state = JobState::queued;
+    std::string reason;
+    std::optional<Process> process;
+    std::chrono::steady_clock::time_point started;
+    std::optional<JobState> ending;  ///< timed_out or cancelled once we started stopping it
+    std::chrono::steady_clock::time_point kill_at;  ///< when SIGTERM turns into SIGKILL
+  };
+
+  void reap();
+  void enforce_time_limits();
+  void start_queued();
+  void start(Job& job);
+  void finish(Job& job, const ExitStatus& status);
+  Job* find(const std::string& scheduler_id);
+
+  int max_jobs_;
+  std::chrono::milliseconds minute_;
+  std::map<std::string, std::string> environment_;
+  std::uint64_t next_number_ = 1;
+  int running_ = 0;
+  std::map<std::string, Job> jobs_;
+  std::deque<std::string> queue_;
+};
+
+}  // namespace ionscreen::pipeline
