@@ -91,4 +91,16 @@ class Process {
   std::optional<ExitStatus> status_;
 };
 
+/// What a program printed and how it ended.
+struct CommandResult {
+  int exit_code = 0;   ///< the exit status, or 128 + signal number when killed by a signal
+  std::string out;     ///< everything written to stdout
+  std::string err;     ///< everything written to stderr
+};
+
+/// Runs `argv` (argv[0] looked up in PATH) with stdin from /dev/null, capturing stdout and
+/// stderr; no shell is involved. Throws ProcessError when the program cannot be started.
+CommandResult run_argv(const std::vector<std::string>& argv);
+
+
 }  // namespace ionscreen::pipeline

@@ -17,8 +17,8 @@
 #include <utility>
 
 #include "pipeline/error.hpp"
+#include "pipeline/job_files.hpp"
 
-extern char** environ;
 
 namespace ionscreen::pipeline {
 namespace {
@@ -80,22 +80,6 @@ int positive_int(const std::string& value, const std::string& where) {
   return n;
 }
 
-void write_atomically(const std::filesystem::path& file, const std::string& text) {
-  auto tmp = file;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw BackendError("cannot write " + tmp.string());
-  }
-  std::filesystem::permissions(tmp, std::filesystem::perms::owner_all |
-                                        std::filesystem::perms::group_read |
-                                        std::filesystem::perms::group_exec |
-                                        std::filesystem::perms::others_read |
-                                        std::filesystem::perms::others_exec);
-  std::filesystem::rename(tmp, file);
-}
 
 }  // namespace
 
@@ -153,77 +137,6 @@ SlurmProfile load_slurm_profile(const std::filesystem::path& file) {
     }
   }
   return profile;
-}
-
-// ------------------------------------------------------------------------------ runner
-
-CommandResult run_argv(const std::vector<std::string>& argv) {
-  if (argv.empty()) throw BackendError("run_argv: empty argument vector");
-  std::array<int, 2> out_pipe{-1, -1};
-  std::array<int, 2> err_pipe{-1, -1};
-  if (::pipe2(out_pipe.data(), O_CLOEXEC) != 0 || ::pipe2(err_pipe.data(), O_CLOEXEC) != 0) {
-    const int e = errno;
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
-      if (fd >= 0) ::close(fd);
-    throw BackendError(std::string("pipe: ") + std::strerror(e));
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
-  pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  if (rc != 0) {
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    throw BackendError("cannot run " + argv[0] + ": " + std::strerror(rc));
-  }
-
-  CommandResult result;
-  std::array<pollfd, 2> fds{pollfd{out_pipe[0], POLLIN, 0}, pollfd{err_pipe[0], POLLIN, 0}};
-  std::array<std::string*, 2> sinks{&result.out, &result.err};
-  int open_fds = 2;
-  std::array<char, 8192> buffer{};
-  while (open_fds > 0) {
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      const auto n = ::read(fds[i].fd, buffer.data(), buffer.size());
-      if (n > 0) {
-        sinks[i]->append(buffer.data(), static_cast<std::size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (auto& f : fds)
-    if (f.fd >= 0) ::close(f.fd);
-
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw BackendError("waitpid for " + argv[0] + ": " + std::strerror(errno));
-  }
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.exit_code = 128 + WTERMSIG(status);
-  }
-  return result;
 }
 
 // ------------------------------------------------------------------------------ rendering

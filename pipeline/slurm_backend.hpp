@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipeline/backend.hpp"
+#include "pipeline/process.hpp"
 
 namespace ionscreen::pipeline {
 
@@ -30,17 +31,6 @@ struct SlurmProfile {
 /// file, a line that is not `key = value`, a key outside `[slurm]`, an unknown key, or a count
 /// that is not a positive integer.
 SlurmProfile load_slurm_profile(const std::filesystem::path& file);
-
-/// What a program printed and how it ended.
-struct CommandResult {
-  int exit_code = 0;   ///< the exit status, or 128 + signal number when killed by a signal
-  std::string out;     ///< everything written to stdout
-  std::string err;     ///< everything written to stderr
-};
-
-/// Runs `argv` (argv[0] looked up in PATH) with stdin from /dev/null, capturing stdout and
-/// stderr; no shell is involved. Throws BackendError when the program cannot be started.
-CommandResult run_argv(const std::vector<std::string>& argv);
 
 using CommandRunner = std::function<CommandResult(const std::vector<std::string>&)>;
 

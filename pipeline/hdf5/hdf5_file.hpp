@@ -183,7 +183,7 @@ class File : public Group {
   File& operator=(File&&) noexcept = default;
   ~File() override = default;
 
-  /// Writes HDF5's buffers to the operating system (H5Fflush; not an fsync).
+  /// Writes HDF5's buffers out to the kernel (H5Fflush; not an fsync).
   void flush();
   /// Closes the file now, reporting failures (the destructor closes silently). Further use of
   /// this object is an Error.
