@@ -118,4 +118,14 @@ Crystal merge_split_sites(const Crystal& crystal, double max_distance) {
   return out;
 }
 
+void require_full_occupancy(const Crystal& crystal, const std::string& writer,
+                            const std::string& format) {
+  for (const Site& s : crystal.sites)
+    if (s.occupancy < 1.0 - 1e-3)
+      throw InputError(writer + ": site " + s.label + " (" + s.element + ") has occupancy " +
+                       io_text::exact(s.occupancy) + "; " + format +
+                       " holds fully occupied sites only (merge split sites with "
+                       "merge_split_sites first)");
+}
+
 }  // namespace ionscreen::structures

@@ -1,5 +1,7 @@
 #pragma once
 /// Turning split (partially occupied) sites into ordered ones.
+#include <string>
+
 #include "structures/crystal.hpp"
 
 namespace ionscreen::structures {
@@ -14,5 +16,10 @@ namespace ionscreen::structures {
 /// takes the place (in site order) of the group's first site, and its label, oxidation state and
 /// fixed flags; fully occupied sites are returned unchanged.
 Crystal merge_split_sites(const Crystal& crystal, double max_distance);
+
+/// Throws InputError naming the first partially occupied site, for writers of formats that hold
+/// fully occupied sites only: `writer` names the function, `format` the file format.
+void require_full_occupancy(const Crystal& crystal, const std::string& writer,
+                            const std::string& format);
 
 }  // namespace ionscreen::structures

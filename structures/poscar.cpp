@@ -8,6 +8,7 @@
 
 #include "structures/error.hpp"
 #include "structures/io_text.hpp"
+#include "structures/partial_occupancy.hpp"
 
 namespace ionscreen::structures {
 namespace {
@@ -210,12 +211,7 @@ Crystal read_poscar(const std::filesystem::path& path) {
 
 std::string write_poscar(const Crystal& crystal) {
   using io_text::fixed;
-  for (const Site& s : crystal.sites)
-    if (s.occupancy < 1.0 - 1e-3)
-      throw InputError("write_poscar: site " + s.label + " (" + s.element + ") has occupancy " +
-                       io_text::exact(s.occupancy) +
-                       "; POSCAR holds fully occupied sites only (merge split sites with "
-                       "merge_split_sites first)");
+  require_full_occupancy(crystal, "write_poscar", "POSCAR");
   std::string comment;
   for (const char c : crystal.name) comment += (c == '\n' || c == '\r') ? ' ' : c;
   if (comment.find_first_not_of(" \t") == std::string::npos) comment = crystal.formula();

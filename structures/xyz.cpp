@@ -9,6 +9,7 @@
 
 #include "structures/error.hpp"
 #include "structures/io_text.hpp"
+#include "structures/partial_occupancy.hpp"
 
 namespace ionscreen::structures {
 namespace {
@@ -64,12 +65,7 @@ std::map<std::string, std::string> key_values(std::string_view line, const std::
 
 std::string write_extxyz(const Crystal& crystal) {
   using io_text::fixed;
-  for (const Site& s : crystal.sites)
-    if (s.occupancy < 1.0 - 1e-3)
-      throw InputError("write_extxyz: site " + s.label + " (" + s.element + ") has occupancy " +
-                       io_text::exact(s.occupancy) +
-                       "; extended XYZ is written for fully occupied sites only (merge split "
-                       "sites with merge_split_sites first)");
+  require_full_occupancy(crystal, "write_extxyz", "extended XYZ");
   std::string out = std::to_string(crystal.sites.size()) + "\nLattice=\"";
   for (int r = 0; r < 3; ++r)
     for (int k = 0; k < 3; ++k)

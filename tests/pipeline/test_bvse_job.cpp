@@ -7,17 +7,15 @@
 #include "pipeline/bvse_job.hpp"
 #include "pipeline/job_files.hpp"
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
+using ionscreen::pipeline::testing::slurp;
 using namespace ionscreen::pipeline;
 
 namespace {
 
 const fs::path kSource = IONSCREEN_SOURCE_DIR;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 /// A fresh job directory with Li3PO4 and the given job.json.
 fs::path job_dir(const std::string& name, const nlohmann::json& job) {

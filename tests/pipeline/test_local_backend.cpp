@@ -15,17 +15,15 @@
 
 #include "pipeline/local_backend.hpp"
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
+using ionscreen::pipeline::testing::slurp;
 using namespace ionscreen::pipeline;
 
 namespace {
 
 const fs::path kSource = IONSCREEN_SOURCE_DIR;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 /// This test process's scratch folder, removed when the tests end.
 const fs::path& scratch() {
