@@ -34,8 +34,14 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DIONSCREEN_WERROR="$wer
 cmake --build build --parallel 2
 
 if [[ "$mode" == demo ]]; then
-  ./build/drivers/ionscreen replay --table inputs/landscape/bvse_tavorite.csv --where carrier=Na \
-    --target E_1D --trials 20
+  # A Li campaign, then a Na campaign that starts from the Li posterior, both in threshold mode on
+  # the built-in BVSE engine and local processes; then each is judged against the full landscape.
+  rm -rf runs/demo-li runs/demo-na
+  ./build/drivers/ionscreen run inputs/campaigns/demo_li.ini
+  ./build/drivers/ionscreen run inputs/campaigns/demo_na.ini
+  echo
+  /usr/bin/python3 inputs/campaigns/compare_with_landscape.py runs/demo-li
+  /usr/bin/python3 inputs/campaigns/compare_with_landscape.py runs/demo-na
 else
   ctest --test-dir build --output-on-failure --parallel 2 --timeout 1800
 fi

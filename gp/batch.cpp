@@ -12,48 +12,35 @@ namespace {
 
 constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
 
-/// Indices of the `count` best eligible candidates by `key` (descending; ties by lower index).
-std::vector<Eigen::Index> top_candidates(const Eigen::VectorXd& key,
-                                         const std::vector<bool>& eligible, Eigen::Index count) {
-  std::vector<Eigen::Index> idx;
-  for (Eigen::Index i = 0; i < key.size(); ++i)
-    if (eligible[i] && key[i] > kMinusInf) idx.push_back(i);
-  const auto better = [&](Eigen::Index a, Eigen::Index b) {
-    return key[a] != key[b] ? key[a] > key[b] : a < b;
-  };
-  const auto keep = std::min<std::size_t>(idx.size(), static_cast<std::size_t>(count));
-  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(keep), idx.end(),
-                    better);
-  idx.resize(keep);
-  return idx;
-}
-
 /// The posterior over a small candidate set C in standardised units, conditioned step by step on
 /// fantasy observations at members of C. u_m are the rows the Cholesky factor gains per step.
 class ConditionedSet {
  public:
-  ConditionedSet(const PoolPosterior& ctx, std::vector<Eigen::Index> members)
-      : ctx_(ctx), members_(std::move(members)), rows_(ctx.pool(members_, Eigen::all)) {
-    const auto& fit = ctx.fit;
+  /// `members`: the candidates of C with their posterior mean and variance (original units);
+  /// `pool` holds their features.
+  ConditionedSet(const Fit& fit, const Eigen::MatrixXd& pool,
+                 const std::vector<ScoredCandidate>& members)
+      : fit_(fit), rows_(members.size(), pool.cols()) {
+    for (std::size_t j = 0; j < members.size(); ++j) rows_.row(j) = pool.row(members[j].index);
     V_ = fit.model.kernel.cross(fit.X, rows_);
     fit.L.triangularView<Eigen::Lower>().solveInPlace(V_);
     const double s = fit.y_scale;
     mean_.resize(size());
     var_.resize(size());
     for (Eigen::Index j = 0; j < size(); ++j) {
-      mean_[j] = (ctx.posterior.mean[members_[j]] - fit.y_mean) / s;
-      var_[j] = ctx.posterior.variance[members_[j]] / (s * s);
+      mean_[j] = (members[j].mean - fit.y_mean) / s;
+      var_[j] = members[j].variance / (s * s);
     }
   }
 
-  Eigen::Index size() const { return static_cast<Eigen::Index>(members_.size()); }
-  double mean(Eigen::Index j) const { return mean_[j] * ctx_.fit.y_scale + ctx_.fit.y_mean; }
-  double sd(Eigen::Index j) const { return std::sqrt(std::max(var_[j], 0.0)) * ctx_.fit.y_scale; }
+  Eigen::Index size() const { return rows_.rows(); }
+  double mean(Eigen::Index j) const { return mean_[j] * fit_.y_scale + fit_.y_mean; }
+  double sd(Eigen::Index j) const { return std::sqrt(std::max(var_[j], 0.0)) * fit_.y_scale; }
 
   /// Covariance of member j with every member under the current conditioning.
   Eigen::VectorXd covariance_with(Eigen::Index j) const {
-    Eigen::VectorXd c = ctx_.fit.model.kernel.cross(rows_, rows_.row(j)).col(0);
-    c[j] = ctx_.fit.model.kernel.diag(rows_.row(j))[0];
+    Eigen::VectorXd c = fit_.model.kernel.cross(rows_, rows_.row(j)).col(0);
+    c[j] = fit_.model.kernel.diag(rows_.row(j))[0];
     c -= V_.transpose() * V_.col(j);
     for (const auto& u : U_) c -= u * u[j];
     return c;
@@ -61,11 +48,11 @@ class ConditionedSet {
 
   /// Condition on observing `value` (original units) at member j, with the model's noise.
   void condition(Eigen::Index j, double value) {
-    const double noise = std::exp(ctx_.fit.model.log_noise) + ctx_.fit.jitter;
+    const double noise = std::exp(fit_.model.log_noise) + fit_.jitter;
     const Eigen::VectorXd c = covariance_with(j);
     const double pivot = std::sqrt(std::max(c[j], 0.0) + noise);
     Eigen::VectorXd u = c / pivot;
-    const double standardised = (value - ctx_.fit.y_mean) / ctx_.fit.y_scale;
+    const double standardised = (value - fit_.y_mean) / fit_.y_scale;
     mean_ += u * ((standardised - mean_[j]) / pivot);
     var_ -= u.cwiseAbs2();
     U_.push_back(std::move(u));
@@ -73,8 +60,8 @@ class ConditionedSet {
 
   /// Full covariance over the members (for joint sampling).
   Eigen::MatrixXd covariance() const {
-    Eigen::MatrixXd S = ctx_.fit.model.kernel.cross(rows_, rows_);
-    S.diagonal() = ctx_.fit.model.kernel.diag(rows_);
+    Eigen::MatrixXd S = fit_.model.kernel.cross(rows_, rows_);
+    S.diagonal() = fit_.model.kernel.diag(rows_);
     S -= V_.transpose() * V_;
     for (const auto& u : U_) S -= u * u.transpose();
     return S;
@@ -82,17 +69,15 @@ class ConditionedSet {
   const Eigen::VectorXd& standardised_mean() const { return mean_; }
 
  private:
-  const PoolPosterior& ctx_;
-  std::vector<Eigen::Index> members_;
+  const Fit& fit_;
   Eigen::MatrixXd rows_;
   Eigen::MatrixXd V_;  // L^-1 k(X, C)
   Eigen::VectorXd mean_, var_;
   std::vector<Eigen::VectorXd> U_;
 };
 
-std::vector<Pick> thompson_batch(ConditionedSet& set, Eigen::Index candidates,
-                                 const PoolPosterior& ctx, const std::vector<Eigen::Index>& members,
-                                 int q, Rng& rng) {
+std::vector<Pick> thompson_batch(ConditionedSet& set, Eigen::Index candidates, const Fit& fit,
+                                 const std::vector<ScoredCandidate>& members, int q, Rng& rng) {
   // Joint samples over the candidates (the first `candidates` members; the rest are pending).
   Eigen::MatrixXd S = set.covariance().topLeftCorner(candidates, candidates);
   Eigen::MatrixXd L;
@@ -107,9 +92,8 @@ std::vector<Pick> thompson_batch(ConditionedSet& set, Eigen::Index candidates,
     for (Eigen::Index i = 0; i < candidates; ++i)
       if (!taken[i] && (arg < 0 || f[i] < f[arg])) arg = i;
     taken[arg] = true;
-    const Eigen::Index id = members[arg];
-    picks.push_back({id, -(f[arg] * ctx.fit.y_scale + ctx.fit.y_mean), ctx.posterior.mean[id],
-                     ctx.posterior.variance[id]});
+    const ScoredCandidate& m = members[arg];
+    picks.push_back({m.index, -(f[arg] * fit.y_scale + fit.y_mean), m.mean, m.variance});
   }
   return picks;
 }
@@ -134,30 +118,31 @@ std::vector<Pick> select_batch(const PoolPosterior& ctx, const std::vector<bool>
   if (static_cast<Eigen::Index>(eligible.size()) != N || ctx.posterior.mean.size() != N)
     throw InvalidInput("select_batch: pool, posterior and eligibility sizes differ");
   if (options.q < 1) throw InvalidInput("batch size q must be >= 1, got " + std::to_string(options.q));
-  const bool thompson = scorer.config().kind == AcquisitionKind::thompson;
+  const Shortlist shortlist =
+      shortlist_of(ctx.posterior, eligible, pending, scorer, options.best, shortlist_size(options));
+  return choose_batch(ctx.fit, ctx.pool, shortlist, scorer, options, rng);
+}
 
-  // Score the pool: the acquisition, or for Thompson the negated lower bound, which keeps every
-  // candidate with a real chance of being the minimum.
-  Eigen::VectorXd key(N);
-#pragma omp parallel for schedule(static)
-  for (Eigen::Index i = 0; i < N; ++i) {
-    const double sd = std::sqrt(ctx.posterior.variance[i]);
-    key[i] = !eligible[i] ? kMinusInf
-             : thompson   ? -(ctx.posterior.mean[i] - 3.0 * sd)
-                          : scorer(ctx.posterior.mean[i], sd, options.best);
-  }
-  const Eigen::Index shortlist = std::max<Eigen::Index>(options.shortlist, 64 * options.q);
-  std::vector<Eigen::Index> members = top_candidates(key, eligible, shortlist);
-  const auto candidates = static_cast<Eigen::Index>(members.size());
+Eigen::Index shortlist_size(const BatchOptions& options) {
+  return std::max<Eigen::Index>(options.shortlist, 64 * options.q);
+}
+
+std::vector<Pick> choose_batch(const Fit& fit, const Eigen::MatrixXd& pool,
+                               const Shortlist& shortlist, const Scorer& scorer,
+                               const BatchOptions& options, Rng& rng) {
+  if (options.q < 1) throw InvalidInput("batch size q must be >= 1, got " + std::to_string(options.q));
+  const auto candidates = static_cast<Eigen::Index>(shortlist.best.size());
   if (candidates == 0) return {};
-  members.insert(members.end(), pending.begin(), pending.end());
+  std::vector<ScoredCandidate> members = shortlist.best;
+  members.insert(members.end(), shortlist.pending.begin(), shortlist.pending.end());
 
-  ConditionedSet set(ctx, members);
+  ConditionedSet set(fit, pool, members);
   const auto fantasy = [&](Eigen::Index j) {
     return options.method == BatchMethod::kriging_believer ? set.mean(j) : options.lie;
   };
   for (Eigen::Index j = candidates; j < set.size(); ++j) set.condition(j, fantasy(j));
-  if (thompson) return thompson_batch(set, candidates, ctx, members, options.q, rng);
+  if (scorer.config().kind == AcquisitionKind::thompson)
+    return thompson_batch(set, candidates, fit, members, options.q, rng);
 
   std::vector<Pick> picks;
   std::vector<bool> taken(candidates, false);
@@ -174,8 +159,8 @@ std::vector<Pick> select_batch(const PoolPosterior& ctx, const std::vector<bool>
     }
     if (arg < 0) break;  // lse: nothing undecided is left
     taken[arg] = true;
-    const Eigen::Index id = members[arg];
-    picks.push_back({id, best_score, ctx.posterior.mean[id], ctx.posterior.variance[id]});
+    const ScoredCandidate& m = members[arg];
+    picks.push_back({m.index, best_score, m.mean, m.variance});
     set.condition(arg, fantasy(arg));
   }
   return picks;

@@ -1,6 +1,7 @@
 #include "gp/optimizer.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -25,6 +26,12 @@ std::uint64_t fingerprint(const Eigen::MatrixXd& pool) {
   return h;
 }
 
+/// A process-wide unique id per optimiser for ScoringPool::id (never 0).
+std::uint64_t next_pool_id() {
+  static std::atomic<std::uint64_t> next{1};
+  return next++;
+}
+
 std::string group_of(const ColumnGroups& groups, Eigen::Index column) {
   for (std::size_t g = 0; g < groups.names.size(); ++g)
     for (int c : groups.columns[g])
@@ -36,7 +43,8 @@ std::string group_of(const ColumnGroups& groups, Eigen::Index column) {
 
 Optimizer::Optimizer(OptimizerConfig config, const Eigen::MatrixXd& pool, ColumnGroups groups,
                      std::optional<SourceTask> source, std::optional<OptimizerState> resume_from)
-    : config_(std::move(config)), groups_(std::move(groups)), rng_(config_.seed) {
+    : config_(std::move(config)), groups_(std::move(groups)), rng_(config_.seed),
+      scoring_(std::make_shared<LocalPoolScoring>()), pool_id_(next_pool_id()) {
   const Eigen::Index N = pool.rows(), d = pool.cols();
   if (N == 0) throw InvalidInput("the candidate pool is empty");
   if (d != groups_.num_features)
@@ -188,33 +196,49 @@ Proposal Optimizer::model_picks(int q, const std::vector<Eigen::Index>& pending)
   state_.hyperparameters = named_theta(fit.model);
   state_.transfer_used = to_string(chosen_mode);
 
-  const Eigen::MatrixXd& basis = transfer_->pool_basis(chosen_mode);
-  const Prediction posterior = predict(fit, pool_, basis);
   const Scorer scorer(config_.acquisition, status_.size());
-  std::vector<bool> eligible(status_.size());
-  for (std::size_t i = 0; i < status_.size(); ++i)
-    eligible[i] = status_[i] == Status::open &&
-                  !std::binary_search(pending.begin(), pending.end(), Eigen::Index(i));
+  const Observation best_seen = *best();
+  const BatchOptions options{q, config_.batch, config_.shortlist, best_seen.y, best_seen.y};
+
+  // Score the pool (wherever scoring_ does it): every candidate not observed, failed or pending is
+  // eligible; the pending ones are conditioned on.
+  ScoringTask task;
+  task.acquisition = config_.acquisition;
+  task.best = best_seen.y;
+  task.shortlist = shortlist_size(options);
+  for (const auto& o : state_.observations) task.observed.push_back(o.id);
+  std::sort(task.observed.begin(), task.observed.end());
+  task.ineligible = task.observed;
+  task.ineligible.insert(task.ineligible.end(), state_.failed.begin(), state_.failed.end());
+  task.ineligible.insert(task.ineligible.end(), pending.begin(), pending.end());
+  std::sort(task.ineligible.begin(), task.ineligible.end());
+  task.ineligible.erase(std::unique(task.ineligible.begin(), task.ineligible.end()),
+                        task.ineligible.end());
+  task.pending = pending;
+  task.threshold = is_threshold_search(config_.acquisition.kind);
+  const ScoringPool pool{pool_id_, pool_, transfer_->pool_basis(TransferMode::posterior), groups_};
+  Shortlist shortlist =
+      scoring_->score({pool, fit, chosen_mode == TransferMode::posterior, std::move(task)});
 
   Proposal p;
   p.hyperparameters = state_.hyperparameters;
   p.transfer_used = state_.transfer_used;
   p.log_likelihood = fit.log_likelihood;
   p.fit_fell_back = chosen.report.fell_back;
-  const Observation best_seen = *best();
   if (is_threshold_search(config_.acquisition.kind)) {
-    labels_.assign(status_.size(), Label::undecided);
-    ThresholdSummary summary;
-    for (Eigen::Index i = 0; i < static_cast<Eigen::Index>(status_.size()); ++i)
-      labels_[i] = scorer.classify(posterior.mean[i], std::sqrt(posterior.variance[i]));
-    for (const auto& o : state_.observations)
-      labels_[o.id] = o.y < config_.acquisition.threshold ? Label::below : Label::above;
-    for (const Label l : labels_)
-      (l == Label::below ? summary.below : l == Label::above ? summary.above : summary.undecided)++;
+    if (shortlist.labels.size() != status_.size())
+      throw Error("pool scoring returned " + std::to_string(shortlist.labels.size()) +
+                  " threshold labels for a pool of " + std::to_string(status_.size()));
+    labels_ = std::move(shortlist.labels);
+    ThresholdSummary summary = shortlist.counts;  // the candidates not observed
+    for (const auto& o : state_.observations) {
+      const bool below = o.y < config_.acquisition.threshold;
+      labels_[o.id] = below ? Label::below : Label::above;
+      ++(below ? summary.below : summary.above);
+    }
     p.threshold = summary;
   }
-  const BatchOptions options{q, config_.batch, config_.shortlist, best_seen.y, best_seen.y};
-  p.picks = select_batch({fit, pool_, basis, posterior}, eligible, pending, scorer, options, rng_);
+  p.picks = choose_batch(fit, pool_, shortlist, scorer, options, rng_);
   p.reason = to_string(config_.acquisition.kind);
   if (p.picks.empty())
     p.reason = config_.acquisition.kind == AcquisitionKind::lse
@@ -243,6 +267,10 @@ void Optimizer::observe_failure(Eigen::Index id) {
   std::erase(state_.pending, id);
   status_[id] = Status::failed;
   state_.failed.push_back(id);
+}
+
+void Optimizer::set_pool_scoring(std::shared_ptr<PoolScoring> scoring) {
+  scoring_ = scoring ? std::move(scoring) : std::make_shared<LocalPoolScoring>();
 }
 
 std::optional<Observation> Optimizer::best() const {

@@ -9,8 +9,14 @@
 /// Everything that changes is in OptimizerState, a plain value (observations, pending, failures,
 /// hyperparameters, kernel spec, RNG state) with an exact text form: an optimiser rebuilt from a
 /// saved state with the same config and pool makes exactly the proposals the original would have.
+///
+/// Each model-based proposal fits the GP here, then has the whole pool scored by a PoolScoring
+/// (pool_scoring.hpp: in this process by default, or shared between MPI ranks by
+/// pipeline::MpiPoolScoring) and chooses the batch among the shortlist it returns. Every scorer
+/// gives the same shortlist, so the proposals do not depend on where the pool was scored.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -19,6 +25,7 @@
 #include "gp/acquisition.hpp"
 #include "gp/batch.hpp"
 #include "gp/hyperfit.hpp"
+#include "gp/pool_scoring.hpp"
 #include "gp/transfer.hpp"
 
 namespace ionscreen::gp {
@@ -63,11 +70,6 @@ struct OptimizerState {
 std::string to_text(const OptimizerState& state);
 OptimizerState state_from_text(const std::string& text);
 
-/// Threshold-search labels of the pool (observed candidates labelled by their values).
-struct ThresholdSummary {
-  Eigen::Index below = 0, above = 0, undecided = 0;
-};
-
 struct Proposal {
   std::vector<Pick> picks;  ///< may be fewer than q (pool exhausted, waiting, or all decided)
   std::string reason;       ///< "initial design", "ei", "waiting for initial results", ...
@@ -75,7 +77,8 @@ struct Proposal {
   std::string transfer_used;
   double log_likelihood = 0.0;
   bool fit_fell_back = false;   ///< the hyperparameter fit failed and the last good ones were used
-  std::optional<ThresholdSummary> threshold;  ///< threshold search only
+  /// Threshold search only: labels of the pool (observed candidates labelled by their values).
+  std::optional<ThresholdSummary> threshold;
 };
 
 class Optimizer {
@@ -95,8 +98,15 @@ class Optimizer {
   const OptimizerConfig& config() const { return config_; }
   /// Lowest observed value and its candidate, if any.
   std::optional<Observation> best() const;
-  /// Labels from the last model-based proposal in threshold search (empty otherwise).
+  /// Labels of every candidate from the last model-based proposal in threshold search (empty
+  /// otherwise): observed candidates by their values, the others from the posterior. The Optimizer
+  /// asks its PoolScoring for them in every threshold-search proposal, so they are there whatever
+  /// scores the pool (the MPI scorer gathers one byte per candidate).
   const std::vector<Label>& labels() const { return labels_; }
+
+  /// Where the pool is scored for each model-based proposal; nullptr restores the default,
+  /// LocalPoolScoring. The scorer may be shared between optimisers.
+  void set_pool_scoring(std::shared_ptr<PoolScoring> scoring);
 
  private:
   enum class Status : char { open, pending, observed, failed };
@@ -112,6 +122,8 @@ class Optimizer {
   std::vector<Status> status_;
   Rng rng_;
   std::vector<Label> labels_;
+  std::shared_ptr<PoolScoring> scoring_;
+  std::uint64_t pool_id_;  // ScoringPool::id: unique to this optimiser's pool
 };
 
 }  // namespace ionscreen::gp

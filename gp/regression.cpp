@@ -5,6 +5,9 @@
 #include <exception>
 #include <numbers>
 #include <numeric>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "gp/error.hpp"
 #include "gp/text.hpp"
@@ -142,44 +145,67 @@ Prediction predict(const Fit& fit, const Eigen::MatrixXd& Xstar, const Eigen::Ma
   if (fit.basis.cols() != basis.cols() || (basis.cols() > 0 && basis.rows() != N))
     throw InvalidInput("prediction mean basis must be " + std::to_string(N) + " x " +
                        std::to_string(fit.basis.cols()));
+  return predict(make_predictor(fit, N), Xstar, basis, block);
+}
+
+Predictor make_predictor(const Fit& fit, Eigen::Index pool_size) {
+  const Eigen::Index n = fit.X.rows();
+  Predictor p{fit.model.kernel, fit.X, fit.alpha, fit.beta, fit.y_mean, fit.y_scale, fit.L, false};
+  if (pool_size >= 16 * n) {
+    p.factor = Eigen::MatrixXd::Identity(n, n);
+    fit.L.triangularView<Eigen::Lower>().solveInPlace(p.factor);
+    p.inverse = true;
+  }
+  return p;
+}
+
+Prediction predict(const Predictor& p, Eigen::Ref<const Eigen::MatrixXd> Xstar,
+                   Eigen::Ref<const Eigen::MatrixXd> basis, Eigen::Index block) {
+  const Eigen::Index N = Xstar.rows();
+  if (Xstar.cols() != p.X.cols())
+    throw InvalidInput("prediction inputs have " + std::to_string(Xstar.cols()) +
+                       " columns, the model was fitted on " + std::to_string(p.X.cols()));
+  if (basis.cols() != p.beta.size() || (basis.cols() > 0 && basis.rows() != N))
+    throw InvalidInput("prediction mean basis must be " + std::to_string(N) + " x " +
+                       std::to_string(p.beta.size()));
   if (block < 1) throw InvalidInput("prediction block size must be >= 1");
   Prediction out{Eigen::VectorXd(N), Eigen::VectorXd(N)};
   const Eigen::Index blocks = (N + block - 1) / block;
-  // The variance needs V = L^-1 Ks for every block. Eigen multiplies by a triangular matrix about
-  // 1.4x faster than it solves with one (the solve's diagonal blocks are sequential), so for a pool
-  // much larger than the training set it pays to form L^-1 once (a solve with n right-hand sides).
-  const Eigen::Index n = fit.X.rows();
-  const bool explicit_inverse = N >= 16 * n;
-  Eigen::MatrixXd Linv;
-  if (explicit_inverse) {
-    Linv = Eigen::MatrixXd::Identity(n, n);
-    fit.L.triangularView<Eigen::Lower>().solveInPlace(Linv);
-  }
   std::exception_ptr failure;
   // Each block runs single-threaded inside this loop (Eigen does not nest its own OpenMP threads).
   // Every thread reuses its own buffers: a fresh multi-megabyte matrix per block comes from mmap
   // (or is trimmed back to the OS on free) and its page faults cost more than the arithmetic.
+  // Rows (and basis rows) are copied into those buffers, so no result depends on where the
+  // caller's matrix begins or on its stride. Eigen also splits a product between threads when
+  // this region's team has one thread and nbThreads() says more (OMP_DYNAMIC, nesting), which
+  // changes how its sums are blocked: one thread for whatever runs inside each thread here.
 #pragma omp parallel
   {
-    Eigen::MatrixXd Xb, V;
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+    Eigen::MatrixXd Xb, Hb, V;
 #pragma omp for schedule(dynamic)
     for (Eigen::Index b = 0; b < blocks; ++b) {
       try {
         const Eigen::Index start = b * block, len = std::min(block, N - start);
         Xb = Xstar.middleRows(start, len);
-        const Eigen::MatrixXd Ks = fit.model.kernel.cross(fit.X, Xb);  // n x len
-        Eigen::VectorXd mean = Ks.transpose() * fit.alpha;
-        if (basis.cols() > 0) mean += basis.middleRows(start, len) * fit.beta;
-        if (explicit_inverse) {
-          V.noalias() = Linv.triangularView<Eigen::Lower>() * Ks;
+        const Eigen::MatrixXd Ks = p.kernel.cross(p.X, Xb);  // n x len
+        Eigen::VectorXd mean = Ks.transpose() * p.alpha;
+        if (basis.cols() > 0) {
+          Hb = basis.middleRows(start, len);
+          mean += Hb * p.beta;
+        }
+        if (p.inverse) {
+          V.noalias() = p.factor.triangularView<Eigen::Lower>() * Ks;
         } else {
           V = Ks;
-          fit.L.triangularView<Eigen::Lower>().solveInPlace(V);
+          p.factor.triangularView<Eigen::Lower>().solveInPlace(V);
         }
         const Eigen::VectorXd var =
-            (fit.model.kernel.diag(Xb) - V.colwise().squaredNorm().transpose()).cwiseMax(0.0);
-        out.mean.segment(start, len) = mean.array() * fit.y_scale + fit.y_mean;
-        out.variance.segment(start, len) = var * (fit.y_scale * fit.y_scale);
+            (p.kernel.diag(Xb) - V.colwise().squaredNorm().transpose()).cwiseMax(0.0);
+        out.mean.segment(start, len) = mean.array() * p.y_scale + p.y_mean;
+        out.variance.segment(start, len) = var * (p.y_scale * p.y_scale);
       } catch (...) {
 #pragma omp critical(ionscreen_predict_failure)
         if (!failure) failure = std::current_exception();

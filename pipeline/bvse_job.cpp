@@ -1,6 +1,5 @@
 #include "pipeline/bvse_job.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -13,18 +12,12 @@ namespace {
 
 nlohmann::json energy(double e) { return std::isfinite(e) ? nlohmann::json(e) : nlohmann::json(); }
 
-nlohmann::json compute(const std::filesystem::path& dir, const std::filesystem::path& inputs) {
-  const JobFile job(dir / "job.json", read_json(dir / "job.json"));
+}  // namespace
+
+nlohmann::json bvse_job_result(const JobFile& job, const std::filesystem::path& dir,
+                               const std::filesystem::path& inputs) {
   job.require_only({"protocol", "engine", "job_id", "structure", "carrier", "carrier_oxidation",
                     "grid_spacing", "barrier", "oxidation_states"});
-  const int protocol = job.integer("protocol", 0);
-  if (protocol != kJobProtocolVersion)
-    throw InputError(job.path().string() + ": key 'protocol': " + std::to_string(protocol) +
-                     " is not supported; this ionscreen speaks protocol " +
-                     std::to_string(kJobProtocolVersion));
-  if (job.text("engine") != "bvse")
-    throw InputError(job.path().string() + ": key 'engine': '" + job.text("engine") +
-                     "' is not this engine (bvse)");
   const std::string structure = job.text("structure");
   if (structure.empty() || structure.find('/') != std::string::npos || structure == ".." ||
       structure == ".")
@@ -58,27 +51,6 @@ nlohmann::json compute(const std::filesystem::path& dir, const std::filesystem::
           {"grid", {r.grid[0], r.grid[1], r.grid[2]}},
           {"grid_spacing", command.grid_spacing},
           {"seconds", seconds}};
-}
-
-}  // namespace
-
-bool run_bvse_job(const std::filesystem::path& dir, const std::filesystem::path& inputs) {
-  try {
-    write_atomically(dir / "status", "running\n");
-    const nlohmann::json result = compute(dir, inputs);
-    write_atomically(dir / "result.json", result.dump(2) + "\n");
-    write_atomically(dir / "status", "done\n");
-    return true;
-  } catch (const std::exception& e) {
-    std::string reason = e.what();
-    std::replace(reason.begin(), reason.end(), '\n', ' ');
-    try {
-      write_atomically(dir / "status", "failed: " + reason + "\n");
-    } catch (const std::exception&) {
-      // The directory itself is unusable; the scheduler's record is all that is left.
-    }
-    return false;
-  }
 }
 
 }  // namespace ionscreen::pipeline

@@ -63,6 +63,14 @@ int JobFile::integer(const std::string& key, int fallback) const {
   return json_[key].get<int>();
 }
 
+std::uint64_t JobFile::unsigned_integer(const std::string& key, std::uint64_t fallback) const {
+  if (!json_.contains(key)) return fallback;
+  const nlohmann::json& value = json_[key];
+  if (!value.is_number_unsigned() && !(value.is_number_integer() && value.get<std::int64_t>() >= 0))
+    fail(key, "value " + json_[key].dump() + " is not a non-negative integer");
+  return json_[key].get<std::uint64_t>();
+}
+
 void JobFile::require_only(const std::vector<std::string>& known) const {
   for (const auto& [key, value] : json_.items())
     if (std::find(known.begin(), known.end(), key) == known.end()) {

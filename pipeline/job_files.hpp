@@ -2,9 +2,11 @@
 /// The file-based job protocol (docs/job_protocol.md): a job directory holds job.json (what to
 /// compute) and the engine's inputs; the engine writes `status` and, last, `result.json`. Every
 /// file is written to a temporary name and renamed, so a reader never sees half a file.
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace ionscreen::pipeline {
 
@@ -25,6 +27,8 @@ class JobFile {
   std::string text(const std::string& key, const std::string& fallback) const;
   double number(const std::string& key, double fallback) const;
   int integer(const std::string& key, int fallback) const;
+  /// A non-negative integer (e.g. a seed), up to 2^64 - 1.
+  std::uint64_t unsigned_integer(const std::string& key, std::uint64_t fallback) const;
   /// Throws if any key is not in `known` (a misspelt key must not be silently ignored).
   void require_only(const std::vector<std::string>& known) const;
   const std::filesystem::path& path() const { return file_; }

@@ -3,14 +3,20 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 #include <utility>
+
+#include "pipeline/proc.hpp"
 
 namespace ionscreen::pipeline {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// Every job's environment names it, so that a later LocalBackend can find it (find_by_name).
+constexpr const char* kJobNameVariable = "IONSCREEN_JOB_NAME";
 
 ProcessSpec spec_for(const Submission& submission,
                      const std::map<std::string, std::string>& environment) {
@@ -20,7 +26,42 @@ ProcessSpec spec_for(const Submission& submission,
   spec.stdout_path = submission.directory / "stdout";
   spec.stderr_path = submission.directory / "stderr";
   spec.environment = environment;
+  spec.environment[kJobNameVariable] = submission.name;
   return spec;
+}
+
+/// A job an earlier process started, named by its group leader's pid and start time.
+struct AdoptedId {
+  pid_t pid = 0;
+  unsigned long long start_time = 0;
+};
+
+std::string adopted_id(const ProcStat& stat) {
+  return std::string("pid-") + std::to_string(stat.pid) + "-" + std::to_string(stat.start_time);
+}
+
+std::optional<AdoptedId> parse_adopted_id(const std::string& id) {
+  AdoptedId adopted;
+  long long pid = 0;
+  char tail = 0;
+  if (std::sscanf(id.c_str(), "pid-%lld-%llu%c", &pid, &adopted.start_time, &tail) != 2 ||
+      pid <= 0)
+    return std::nullopt;
+  adopted.pid = static_cast<pid_t>(pid);
+  if (adopted_id({adopted.pid, '?', 0, adopted.start_time}) != id) return std::nullopt;
+  return adopted;
+}
+
+/// The process `id` names, as /proc shows it now (zombie or not), unless it is gone.
+std::optional<ProcStat> same_process(const AdoptedId& id) {
+  auto stat = read_proc_stat(id.pid);
+  if (!stat || stat->start_time != id.start_time) return std::nullopt;
+  return stat;
+}
+
+bool alive(const AdoptedId& id) {
+  const auto stat = same_process(id);
+  return stat && stat->state != 'Z';
 }
 
 bool is_terminal(JobState state) {
@@ -37,6 +78,9 @@ LocalBackend::LocalBackend(int max_jobs, std::chrono::milliseconds minute,
                        std::to_string(max_jobs_));
   }
   if (minute_.count() <= 0) throw BackendError("LocalBackend: the minute must be positive");
+  const auto self = read_proc_stat(::getpid());
+  id_prefix_ = "local-" + std::to_string(::getpid()) + "." +
+               std::to_string(self ? self->start_time : 0) + "-";
 }
 
 LocalBackend::~LocalBackend() {
@@ -76,7 +120,7 @@ std::string LocalBackend::submit(const Submission& submission) {
   start_queued();  // earlier submissions first
 
   const std::uint64_t number = next_number_++;
-  std::string id = "local-" + std::to_string(number);
+  std::string id = id_prefix_ + std::to_string(number);
   Job& job = jobs_[id];
   job.number = number;
   job.submission = std::move(resolved);
@@ -95,6 +139,10 @@ std::map<std::string, JobReport> LocalBackend::poll(const std::vector<std::strin
   start_queued();
   std::map<std::string, JobReport> reports;
   for (const auto& id : scheduler_ids) {
+    if (auto adopted = poll_adopted(id)) {
+      reports[id] = std::move(*adopted);
+      continue;
+    }
     JobReport report;
     report.scheduler_id = id;
     if (const Job* job = find(id)) {
@@ -102,7 +150,7 @@ std::map<std::string, JobReport> LocalBackend::poll(const std::vector<std::strin
       report.reason = job->reason;
     } else {
       report.state = JobState::unknown;
-      report.reason = "not submitted to this LocalBackend (jobs are forgotten when it is destroyed)";
+      report.reason = "not submitted to this LocalBackend, nor an adopted pid-<pid>-<start time>";
     }
     reports[id] = std::move(report);
   }
@@ -110,6 +158,7 @@ std::map<std::string, JobReport> LocalBackend::poll(const std::vector<std::strin
 }
 
 void LocalBackend::cancel(const std::string& scheduler_id) {
+  if (cancel_adopted(scheduler_id)) return;
   Job* job = find(scheduler_id);
   if (job == nullptr || is_terminal(job->state)) return;
   if (job->state == JobState::queued) {
@@ -138,7 +187,45 @@ std::vector<std::string> LocalBackend::find_by_name(const std::string& prefix) {
   std::sort(found.begin(), found.end());
   std::vector<std::string> ids;
   for (auto& entry : found) ids.push_back(std::move(entry.second));
+  std::set<pid_t> ours;
+  for (const auto& [id, job] : jobs_)
+    if (job.process && job.process->running()) ours.insert(job.process->pid());
+  for (const TaggedProcess& other : find_group_leaders(kJobNameVariable, prefix))
+    if (ours.count(other.stat.pid) == 0) ids.push_back(adopted_id(other.stat));
   return ids;
+}
+
+std::optional<JobReport> LocalBackend::poll_adopted(const std::string& scheduler_id) const {
+  const auto adopted = parse_adopted_id(scheduler_id);
+  if (!adopted) return std::nullopt;
+  JobReport report;
+  report.scheduler_id = scheduler_id;
+  if (alive(*adopted)) {
+    report.state = JobState::running;
+    report.reason = "adopted process " + std::to_string(adopted->pid);
+  } else if (cancelled_adopted_.count(scheduler_id) != 0) {
+    report.state = JobState::cancelled;
+    report.reason = "cancelled; adopted process ended; exit status unknown";
+  } else {
+    report.state = JobState::finished;
+    report.reason = "adopted process ended; exit status unknown";
+  }
+  return report;
+}
+
+bool LocalBackend::cancel_adopted(const std::string& scheduler_id) {
+  const auto adopted = parse_adopted_id(scheduler_id);
+  if (!adopted) return false;
+  if (!alive(*adopted)) return true;  // ended already: nothing to cancel
+  cancelled_adopted_.insert(scheduler_id);
+  ::kill(-adopted->pid, SIGTERM);
+  const auto deadline = Clock::now() + kill_grace;
+  while (alive(*adopted) && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // While the leader exists (even as a zombie) its pid cannot be reused, so the group is still
+  // this job's: kill whatever is left of it.
+  if (same_process(*adopted)) ::kill(-adopted->pid, SIGKILL);
+  return true;
 }
 
 void LocalBackend::reap() {

@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,14 @@ namespace ionscreen::pipeline {
 /// wait in a FIFO queue and start on a later submit() or poll() when a slot frees.
 ///
 /// Each job's argv is started with posix_spawn (never through a shell) in its job directory,
-/// with stdin from /dev/null and stdout/stderr in <directory>/stdout and <directory>/stderr,
-/// as the leader of a new process group (see process.hpp): every signal goes to the whole group,
-/// and what is left of the group when the leader ends is killed.
+/// with IONSCREEN_JOB_NAME=<Submission::name> added to its environment, stdin from /dev/null and
+/// stdout/stderr in <directory>/stdout and <directory>/stderr, as the leader of a new process
+/// group (see process.hpp): every signal goes to the whole group, and what is left of the group
+/// when the leader ends is killed.
 ///
-/// Scheduler ids are "local-1", "local-2", ... in submission order.
+/// Scheduler ids are "local-<pid>.<start time>-1", "local-<pid>.<start time>-2", ... in
+/// submission order, with this process's pid and start time: ids of a restarted campaign process
+/// never collide with those of the one before.
 ///
 /// States: queued -> running -> finished (exit 0) | failed (non-zero exit or killed by a signal;
 /// `reason` says "exit 3" or "killed by SIGSEGV") | timed_out | cancelled. A job stays `running`
@@ -31,12 +35,22 @@ namespace ionscreen::pipeline {
 /// poll() or submit(), SIGKILL `kill_grace` later if still alive, and is reported timed_out once
 /// reaped. `time_limit_minutes <= 0` means no limit.
 ///
-/// Restarts: everything is held in memory. A new LocalBackend (e.g. after the campaign process
-/// restarted) knows nothing of earlier jobs: poll() reports their ids as `unknown`, cancel()
-/// ignores them and find_by_name() does not find them; the campaign then reads the job
-/// directories (status, result.json). The destructor kills and reaps every job still running
-/// (so do not destroy the backend while jobs should go on); a crash of this process leaves them
-/// running unmanaged.
+/// Restarts: jobs are held in memory, but each child is started with IONSCREEN_JOB_NAME set to its
+/// Submission::name, so a new LocalBackend (e.g. after the campaign process crashed and restarted)
+/// can find and follow the jobs an earlier one left running. find_by_name() also scans /proc for
+/// processes of this user, not started by this backend, that lead their process group and carry
+/// a matching IONSCREEN_JOB_NAME; it reports each as "pid-<pid>-<start time>" (field 22 of
+/// /proc/<pid>/stat, so that a reused pid is never taken for the job). Such an adopted id is
+/// `running` while that process exists and is not a zombie, then `finished` with reason "adopted
+/// process ended; exit status unknown" (the campaign reads the job directory); cancel() sends
+/// SIGTERM to its process group, SIGKILL after kill_grace, and it is reported `cancelled` once
+/// gone. No wall-time limit is enforced for adopted jobs (their limit is the campaign's to apply,
+/// by cancel()). Ids of a LocalBackend that are not adopted ("local-...") are `unknown` to any
+/// other instance.
+///
+/// The destructor kills and reaps every job it started that is still running (so do not destroy
+/// the backend while jobs should go on); a crash of this process leaves them running, to be
+/// adopted by the next one.
 ///
 /// Not thread-safe; poll() never blocks, cancel() blocks for at most `kill_grace`.
 class LocalBackend : public Backend {
@@ -61,13 +75,16 @@ class LocalBackend : public Backend {
   /// is reported failed with that message as its reason.
   std::string submit(const Submission& submission) override;
   /// One non-blocking pass: reap finished children, enforce wall times, start queued jobs into
-  /// free slots, then report each id (ids this backend never issued are `unknown`).
+  /// free slots, then report each id (adopted ids as above; other ids this backend never issued
+  /// are `unknown`).
   std::map<std::string, JobReport> poll(const std::vector<std::string>& scheduler_ids) override;
   /// Queued: removed, cancelled. Running: SIGTERM, SIGKILL after kill_grace, reaped, cancelled.
-  /// Finished, failed, timed out, cancelled or unknown: no-op.
+  /// Adopted and running: SIGTERM to its group, SIGKILL after kill_grace (not reaped: it is
+  /// not our child). Finished, failed, timed out, cancelled or unknown: no-op.
   void cancel(const std::string& scheduler_id) override;
   /// Ids of jobs submitted to this backend (any state) whose Submission::name starts with
-  /// `prefix`, in submission order.
+  /// `prefix`, in submission order; then the adopted ids ("pid-<pid>-<start time>") of running
+  /// jobs of this user that another process started with such a name, oldest first.
   std::vector<std::string> find_by_name(const std::string& prefix) override;
 
   int max_jobs() const { return max_jobs_; }
@@ -92,14 +109,20 @@ class LocalBackend : public Backend {
   void start(Job& job);
   void finish(Job& job, const ExitStatus& status);
   Job* find(const std::string& scheduler_id);
+  /// The report for an adopted id, or nothing if `scheduler_id` is not of that form.
+  std::optional<JobReport> poll_adopted(const std::string& scheduler_id) const;
+  /// Cancels an adopted id; false if `scheduler_id` is not of that form.
+  bool cancel_adopted(const std::string& scheduler_id);
 
   int max_jobs_;
   std::chrono::milliseconds minute_;
   std::map<std::string, std::string> environment_;
   std::uint64_t next_number_ = 1;
+  std::string id_prefix_;  ///< "local-<pid>.<start time>-"
   int running_ = 0;
   std::map<std::string, Job> jobs_;
   std::deque<std::string> queue_;
+  std::set<std::string> cancelled_adopted_;  ///< adopted ids cancel() was called for
 };
 
 }  // namespace ionscreen::pipeline

@@ -11,13 +11,14 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <utility>
 
 #include "pipeline/error.hpp"
 #include "pipeline/job_files.hpp"
+#include "structures/error.hpp"
+#include "structures/ini.hpp"
 
 
 namespace ionscreen::pipeline {
@@ -86,54 +87,41 @@ int positive_int(const std::string& value, const std::string& where) {
 // ------------------------------------------------------------------------------ profile
 
 SlurmProfile load_slurm_profile(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw InputError(file.string() + ": cannot open the Slurm site profile");
+  structures::Ini ini;
+  try {
+    ini = structures::read_ini(file, "Slurm site profile");
+  } catch (const structures::InputError& e) {
+    throw InputError(e.what());
+  }
   SlurmProfile profile;
-  std::string line;
-  std::string section;
-  int number = 0;
-  std::set<std::string> seen;
-  while (std::getline(in, line)) {
-    ++number;
-    const std::string where0 = file.string() + ":" + std::to_string(number);
-    const auto text = trim(line);
-    if (text.empty() || text.front() == ';' || text.front() == '#') continue;
-    if (text.front() == '[') {
-      if (text.back() != ']') throw InputError(where0 + ": malformed section header '" + text + "'");
-      section = trim(std::string_view(text).substr(1, text.size() - 2));
-      if (section != "slurm") {
-        throw InputError(where0 + ": unknown section [" + section + "] (expected [slurm])");
+  for (const auto& section : ini.sections) {
+    if (!section.name.empty() && section.name != "slurm") {
+      throw InputError(ini.where(section.line) + ": unknown section [" + section.name +
+                       "] (expected [slurm])");
+    }
+    for (const auto& [key, value, line] : section.entries) {
+      const std::string where = ini.where(line) + ": key '" + key + "'";
+      if (section.name != "slurm") throw InputError(where + ": outside the [slurm] section");
+      if (key == "partition") {
+        profile.partition = value;
+      } else if (key == "account") {
+        profile.account = value;
+      } else if (key == "time_limit") {
+        profile.time_limit = value;
+      } else if (key == "nodes") {
+        profile.nodes = value.empty() ? 0 : positive_int(value, where);
+      } else if (key == "ntasks") {
+        profile.ntasks = value.empty() ? 0 : positive_int(value, where);
+      } else if (key == "cpus_per_task") {
+        profile.cpus_per_task = value.empty() ? 1 : positive_int(value, where);
+      } else if (key == "modules") {
+        std::istringstream words(value);
+        std::string word;
+        while (words >> word) profile.modules.push_back(word);
+      } else {
+        throw InputError(where + ": unknown key (known: partition, account, time_limit, nodes, "
+                                 "ntasks, cpus_per_task, modules)");
       }
-      continue;
-    }
-    const auto eq = text.find('=');
-    if (eq == std::string::npos) {
-      throw InputError(where0 + ": expected 'key = value', got '" + text + "'");
-    }
-    const auto key = trim(std::string_view(text).substr(0, eq));
-    const auto value = trim(std::string_view(text).substr(eq + 1));
-    const std::string where = where0 + ": key '" + key + "'";
-    if (section != "slurm") throw InputError(where + ": outside the [slurm] section");
-    if (!seen.insert(key).second) throw InputError(where + ": given twice");
-    if (key == "partition") {
-      profile.partition = value;
-    } else if (key == "account") {
-      profile.account = value;
-    } else if (key == "time_limit") {
-      profile.time_limit = value;
-    } else if (key == "nodes") {
-      profile.nodes = value.empty() ? 0 : positive_int(value, where);
-    } else if (key == "ntasks") {
-      profile.ntasks = value.empty() ? 0 : positive_int(value, where);
-    } else if (key == "cpus_per_task") {
-      profile.cpus_per_task = value.empty() ? 1 : positive_int(value, where);
-    } else if (key == "modules") {
-      std::istringstream words(value);
-      std::string word;
-      while (words >> word) profile.modules.push_back(word);
-    } else {
-      throw InputError(where + ": unknown key (known: partition, account, time_limit, nodes, "
-                               "ntasks, cpus_per_task, modules)");
     }
   }
   return profile;

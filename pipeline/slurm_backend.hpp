@@ -27,9 +27,9 @@ struct SlurmProfile {
   int cpus_per_task = 1;             ///< --cpus-per-task: the least a job gets (see sbatch_arguments)
 };
 
-/// Reads a site profile. Throws InputError naming the file, the line and the key for a missing
-/// file, a line that is not `key = value`, a key outside `[slurm]`, an unknown key, or a count
-/// that is not a positive integer.
+/// Reads a site profile (INI syntax of structures/ini.hpp). Throws InputError naming the file,
+/// the line and the key for a missing file, a line that is not `key = value`, a repeated key, a
+/// key outside `[slurm]`, an unknown key, or a count that is not a positive integer.
 SlurmProfile load_slurm_profile(const std::filesystem::path& file);
 
 using CommandRunner = std::function<CommandResult(const std::vector<std::string>&)>;

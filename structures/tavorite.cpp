@@ -4,23 +4,16 @@
 #include <array>
 #include <cctype>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
 
 #include "structures/error.hpp"
+#include "structures/ini.hpp"
 #include "structures/io_text.hpp"
 
 namespace ionscreen::structures {
 namespace {
-
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(first, last - first + 1));
-}
 
 /// Tokens separated by whitespace and/or commas.
 std::vector<std::string> tokens(const std::string& value) {
@@ -196,87 +189,54 @@ std::vector<Composition> enumerate_checked(const SpaceSpec& spec, const IonPredi
 
 SpaceSpec load_space(const std::filesystem::path& file, const std::string& carrier) {
   check_carrier(carrier);
-  std::ifstream in(file);
-  const std::string name = file.string();
-  if (!in) throw InputError(name + ": cannot open the spaces file");
-
-  struct Entry {
-    std::string value;
-    int line = 0;
-  };
-  // section ("" = before the first section) -> key -> entry
-  std::map<std::string, std::map<std::string, Entry>> sections;
-  std::string section;
-  std::string raw;
-  int line_no = 0;
-  const auto at = [&](int line) { return name + ":" + std::to_string(line); };
-  while (std::getline(in, raw)) {
-    ++line_no;
-    std::string line = raw;
-    const auto hash = line.find_first_of("#;");
-    if (hash != std::string::npos) line.erase(hash);
-    line = trim(line);
-    if (line.empty()) continue;
-    if (line.front() == '[') {
-      if (line.back() != ']')
-        throw InputError(at(line_no) + ": malformed section header '" + line +
-                         "'; accepted: [Li], [Na]");
-      section = trim(std::string_view(line).substr(1, line.size() - 2));
-      if (section != "Li" && section != "Na")
-        throw InputError(at(line_no) + ": unknown section '[" + section +
-                         "]'; accepted: [Li], [Na]");
-      continue;
-    }
-    const auto eq = line.find('=');
-    if (eq == std::string::npos)
-      throw InputError(at(line_no) + ": '" + line + "' is not 'key = value', a [section] or a comment");
-    const std::string key = trim(std::string_view(line).substr(0, eq));
-    const std::string value = trim(std::string_view(line).substr(eq + 1));
-    if (key != "carriers" && key != "M" && key != "X" && key != "Z")
-      throw InputError(at(line_no) + ": unknown key '" + key + "'; accepted: carriers, M, X, Z");
-    if (key == "carriers" && !section.empty())
-      throw InputError(at(line_no) + ": key 'carriers' belongs before the first section");
-    if (value.empty()) throw InputError(at(line_no) + ": key '" + key + "' has no value");
-    auto& keys = sections[section];
-    if (keys.count(key))
-      throw InputError(at(line_no) + ": key '" + key + "' repeats line " +
-                       std::to_string(keys[key].line));
-    // Validate every token now so that errors name the line even for the other carrier.
-    for (const auto& t : tokens(value)) {
-      try {
-        if (key == "carriers")
-          check_carrier(t);
-        else if (key == "Z")
-          parse_bridge(t);
-        else
-          parse_species(t);
-      } catch (const InputError& e) {
-        throw InputError(at(line_no) + ": key '" + key + "', value '" + t + "': " + e.what());
+  const Ini ini = read_ini(file, "spaces file");
+  const auto at = [&](int line) { return ini.where(line); };
+  for (const auto& section : ini.sections) {
+    if (!section.name.empty() && section.name != "Li" && section.name != "Na")
+      throw InputError(at(section.line) + ": unknown section '[" + section.name +
+                       "]'; accepted: [Li], [Na]");
+    for (const auto& [key, value, line] : section.entries) {
+      if (key != "carriers" && key != "M" && key != "X" && key != "Z")
+        throw InputError(at(line) + ": unknown key '" + key + "'; accepted: carriers, M, X, Z");
+      if (key == "carriers" && !section.name.empty())
+        throw InputError(at(line) + ": key 'carriers' belongs before the first section");
+      if (value.empty()) throw InputError(at(line) + ": key '" + key + "' has no value");
+      // Validate every token now so that errors name the line even for the other carrier.
+      for (const auto& t : tokens(value)) {
+        try {
+          if (key == "carriers")
+            check_carrier(t);
+          else if (key == "Z")
+            parse_bridge(t);
+          else
+            parse_species(t);
+        } catch (const InputError& e) {
+          throw InputError(at(line) + ": key '" + key + "', value '" + t + "': " + e.what());
+        }
       }
     }
-    keys[key] = {value, line_no};
   }
 
   SpaceSpec spec;
   spec.carrier = carrier;
-  spec.source = name;
-  const auto& global = sections[""];
-  if (const auto it = global.find("carriers"); it != global.end()) {
-    const auto list = tokens(it->second.value);
+  spec.source = file.string();
+  const IniSection& global = ini.sections.front();
+  if (const auto* carriers = global.find("carriers")) {
+    const auto list = tokens(carriers->value);
     if (std::find(list.begin(), list.end(), carrier) == list.end())
-      throw InputError(at(it->second.line) + ": key 'carriers', value '" + it->second.value +
+      throw InputError(at(carriers->line) + ": key 'carriers', value '" + carriers->value +
                        "': carrier '" + carrier + "' is not offered by this file");
-    spec.lines["carrier"] = it->second.line;
+    spec.lines["carrier"] = carriers->line;
   }
-  const auto& own = sections[carrier];
-  const auto get = [&](const std::string& key) -> Entry {
-    if (const auto it = own.find(key); it != own.end()) return it->second;
-    if (const auto it = global.find(key); it != global.end()) return it->second;
-    throw InputError(name + ": no key '" + key + "' for carrier " + carrier +
+  const IniSection* own = ini.find(carrier);
+  const auto get = [&](const std::string& key) -> IniEntry {
+    if (const auto* e = own ? own->find(key) : nullptr) return *e;
+    if (const auto* e = global.find(key)) return *e;
+    throw InputError(ini.origin + ": no key '" + key + "' for carrier " + carrier +
                      " (neither before the first section nor in [" + carrier + "])");
   };
   const auto species_list = [&](const std::string& key) {
-    const Entry e = get(key);
+    const IniEntry e = get(key);
     spec.lines[key] = e.line;
     std::vector<Species> list;
     for (const auto& t : tokens(e.value)) {
@@ -292,7 +252,7 @@ SpaceSpec load_space(const std::filesystem::path& file, const std::string& carri
   };
   spec.M = species_list("M");
   spec.X = species_list("X");
-  const Entry z = get("Z");
+  const IniEntry z = get("Z");
   spec.lines["Z"] = z.line;
   for (const auto& t : tokens(z.value)) {
     const Bridge b = parse_bridge(t);

@@ -5,4 +5,4 @@
 # (the folder holding elements/ and bvse/, default: inputs).
 set -euo pipefail
 job_dir=${1:?usage: bvse.sh JOB_DIR}
-exec "${IONSCREEN:-ionscreen}" bvse --job "$job_dir" --inputs "${IONSCREEN_INPUTS:-inputs}"
+exec "${IONSCREEN:-ionscreen}" job "$job_dir" --inputs "${IONSCREEN_INPUTS:-inputs}"

@@ -493,6 +493,14 @@ void Group::remove(const std::string& path) {
   Where{file_, p}.ok(H5Ldelete(id_, path.c_str(), H5P_DEFAULT), "cannot remove");
 }
 
+void Group::create_external_link(const std::string& path, const std::string& target_file,
+                                 const std::string& target_object) {
+  const std::string p = full(path);
+  Where{file_, p}.ok(H5Lcreate_external(target_file.c_str(), target_object.c_str(), id_, path.c_str(),
+                                        H5P_DEFAULT, H5P_DEFAULT),
+                     "cannot create the external link");
+}
+
 Attributes Group::attributes(const std::string& path) const {
   const std::string p = full(path);
   const Where w{file_, p};

@@ -121,6 +121,10 @@ class Group {
   ObjectType type(const std::string& path) const;
   /// Unlinks an object (HDF5 does not return the space to the file system).
   void remove(const std::string& path);
+  /// A link at `path` to `target_object` in another file (HDF5 looks for a relative
+  /// `target_file` next to this file). Nothing is opened until the link is followed.
+  void create_external_link(const std::string& path, const std::string& target_file,
+                            const std::string& target_object);
   /// Attributes of this group (".") or of the object at `path`.
   Attributes attributes(const std::string& path = ".") const;
 

@@ -2,8 +2,10 @@
 // Small synthetic problems shared by the gp tests.
 #include <Eigen/Dense>
 #include <cmath>
+#include <vector>
 
 #include "gp/kernel.hpp"
+#include "gp/optimizer.hpp"
 #include "gp/random.hpp"
 
 namespace ionscreen::gp::testing {
@@ -37,6 +39,41 @@ inline ColumnGroups test_groups() {
   g.add("B", {3, 4});
   g.add("C", {2, 3, 4});
   return g;
+}
+
+/// Four columns in two groups, A = {0, 1} and B = {2, 3}.
+inline ColumnGroups two_groups() {
+  ColumnGroups g = ColumnGroups::all(4);
+  g.add("A", {0, 1});
+  g.add("B", {2, 3});
+  return g;
+}
+
+/// Drives an optimiser as a campaign would: proposals of q until `model_rounds` model-based ones
+/// (40 rounds at most); every odd round leaves its last pick pending into the next, candidates
+/// divisible by `fail_every` fail, the others are observed from `truth`. Calls seen(round,
+/// proposal) after each proposal, before anything is observed.
+template <typename Seen>
+void drive(Optimizer& opt, const Eigen::VectorXd& truth, int q, int model_rounds,
+           Eigen::Index fail_every, Seen&& seen) {
+  std::vector<Eigen::Index> carried;
+  for (int round = 0, model = 0; model < model_rounds && round < 40; ++round) {
+    const Proposal p = opt.propose(q);
+    seen(round, p);
+    if (!p.hyperparameters.empty()) ++model;
+    for (const Eigen::Index id : carried) opt.observe(id, truth[id]);
+    carried.clear();
+    for (std::size_t k = 0; k < p.picks.size(); ++k) {
+      const Eigen::Index id = p.picks[k].index;
+      if (k + 1 == p.picks.size() && round % 2 == 1)
+        carried.push_back(id);
+      else if (id % fail_every == 0)
+        opt.observe_failure(id);
+      else
+        opt.observe(id, truth[id]);
+    }
+    if (p.picks.empty() && !p.hyperparameters.empty()) break;  // nothing left to propose
+  }
 }
 
 }  // namespace ionscreen::gp::testing

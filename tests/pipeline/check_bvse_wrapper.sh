@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Integration: the real wrapper runs the real binary on a copy of a job directory; Python's json
-# module reads the result back. Usage: check_bvse_wrapper.sh IONSCREEN_BINARY SOURCE_DIR WORK_DIR
+# Integration: the real wrapper (bvse.sh -> `ionscreen job`) runs the real binary on a copy of a
+# job directory; Python's json module reads the result back.
+# Usage: check_bvse_wrapper.sh IONSCREEN_BINARY SOURCE_DIR WORK_DIR
 set -euo pipefail
 binary=$1 source=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"

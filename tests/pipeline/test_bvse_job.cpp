@@ -1,10 +1,11 @@
-// The BVSE engine behind the job protocol: job.json in, status and result.json out.
+// The BVSE engine behind the job protocol (`ionscreen job`): job.json in, status and result.json
+// out.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "pipeline/bvse_job.hpp"
+#include "pipeline/builtin_job.hpp"
 #include "pipeline/job_files.hpp"
 
 #include "support.hpp"
@@ -39,7 +40,7 @@ TEST_CASE("a BVSE job writes status and result, nothing half-written", "[unit][j
   nlohmann::json job = li3po4_job();
   job["barrier"] = barrier;
   const fs::path dir = job_dir("ok", job);
-  REQUIRE(run_bvse_job(dir, kSource / "inputs"));
+  REQUIRE(run_builtin_job(dir, kSource / "inputs"));
   CHECK(slurp(dir / "status") == "done\n");
   const nlohmann::json result = read_json(dir / "result.json");
   CHECK(result["job_id"] == "c17-a1");
@@ -60,7 +61,7 @@ TEST_CASE("a bad job fails with its reason in the status file", "[unit][job]") {
   };
   const Case cases[] = {
       {"protocol", 2, "protocol 1"},
-      {"engine", "vasp", "not this engine"},
+      {"engine", "vasp", "built-in engines are bvse, table"},
       {"barrier", "E_4D", "E_1D, E_2D, E_3D"},
       {"structure", "../etc/passwd", "inside the job directory"},
       {"carrier", "Xx", "Xx"},
@@ -72,7 +73,7 @@ TEST_CASE("a bad job fails with its reason in the status file", "[unit][job]") {
     job[c.key] = c.value;
     const fs::path dir = job_dir("bad", job);
     INFO(c.key);
-    CHECK_FALSE(run_bvse_job(dir, kSource / "inputs"));
+    CHECK_FALSE(run_builtin_job(dir, kSource / "inputs"));
     const std::string status = slurp(dir / "status");
     CHECK(status.rfind("failed: ", 0) == 0);
     CHECK_THAT(status, Catch::Contains(c.says));
@@ -81,7 +82,7 @@ TEST_CASE("a bad job fails with its reason in the status file", "[unit][job]") {
   }
   const fs::path dir = job_dir("garbage", li3po4_job());
   write_atomically(dir / "job.json", "{ not json");
-  CHECK_FALSE(run_bvse_job(dir, kSource / "inputs"));
+  CHECK_FALSE(run_builtin_job(dir, kSource / "inputs"));
   CHECK_THAT(slurp(dir / "status"), Catch::Contains("not valid JSON"));
   fs::remove_all(dir);
 }

@@ -1,0 +1,40 @@
+#pragma once
+/// The subcommands of `ionscreen`, each a function from its arguments to an exit code, and the
+/// small helpers they share. Boost.Program_options lives in drivers/ only.
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ionscreen::drivers {
+
+namespace po = boost::program_options;
+using Args = std::vector<std::string>;
+
+int replay(const Args& args);
+int bvse(const Args& args);
+int landscape(const Args& args);
+int job(const Args& args);
+int enumerate(const Args& args);
+int run(const Args& args);
+int resume(const Args& args);
+int status(const Args& args);
+int export_tables(const Args& args);
+
+/// A path option. Boost reads std::filesystem::path with operator>>, which stops at the first
+/// space (and drops quotes), so paths are taken as whole strings.
+inline po::typed_value<std::string>* path_value(std::filesystem::path* target) {
+  return po::value<std::string>()->notifier([target](const std::string& s) { *target = s; });
+}
+inline po::typed_value<std::string>* path_value(std::filesystem::path* target,
+                                               const std::filesystem::path& fallback) {
+  return path_value(target)->default_value(fallback.string());
+}
+
+/// Progress of a long step: a rewritten status line on a terminal, a plain line per stage in a
+/// batch log.
+void show_progress(const char* stage, int done, int total);
+/// Clear the status line (terminal only).
+void clear_status_line();
+
+}  // namespace ionscreen::drivers

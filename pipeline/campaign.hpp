@@ -1,0 +1,104 @@
+#pragma once
+/// The campaign state machine: enumerate -> propose -> submit -> poll -> ingest -> refit ->
+/// propose ..., in optimum or threshold mode, until a stop rule holds (evaluation budget, target
+/// reached, nothing undecided, pool exhausted, wall-clock limit).
+///
+/// Every decision is durable before its action (docs/campaign_file.md):
+///  1. propose: decision record + planned jobs + optimiser state -> checkpoint;
+///  2. per planned job: inputs written (idempotent), submitted under the name
+///     ionscreen-<campaign>-<job id>, scheduler id -> checkpoint;
+///  3. poll all submitted jobs in one backend call; each ended job's directory is read, and its
+///     observation (or failure, or retry as a new planned attempt) -> checkpoint.
+/// Resume reconciles the ledger with the job directories and the scheduler: a planned job whose
+/// directory already has a final status is ingested, one the scheduler knows by name is adopted,
+/// any other is submitted (its first submission as far as anyone can tell); a submitted job the
+/// scheduler no longer knows is read from its directory or, if that has no final status and no
+/// process answers to its name, recorded as lost and retried. The same (candidate, attempt) is
+/// never submitted twice.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gp/optimizer.hpp"
+#include "pipeline/backend.hpp"
+#include "pipeline/campaign_config.hpp"
+#include "pipeline/campaign_file.hpp"
+#include "pipeline/candidates.hpp"
+#include "pipeline/engine.hpp"
+
+namespace ionscreen::gp {
+class PoolScoring;
+}
+
+namespace ionscreen::pipeline {
+
+/// What the campaign reports as it goes: plain lines for logs, and a one-line summary of the
+/// current state for a terminal's status line.
+struct CampaignEvents {
+  std::function<void(const std::string&)> line;
+  std::function<void(const std::string&)> status;
+};
+
+/// The campaign directory's files.
+struct CampaignPaths {
+  std::filesystem::path directory, campaign, candidates, lock, jobs;
+  explicit CampaignPaths(const std::filesystem::path& dir);
+};
+
+/// The candidate pool of a campaign directory: read from candidates.h5, or built and written
+/// there if it does not exist yet (what `ionscreen enumerate` does).
+CandidatePool open_or_build_pool(const CampaignConfig& config, const BuildProgress& progress = {});
+
+class Campaign {
+ public:
+  /// Opens the campaign in config.directory (resume) or starts it. Takes the directory's lock
+  /// (InputError if another ionscreen holds it). A resumed campaign must agree with the config on
+  /// everything that defines it (carrier, candidates, mode, threshold, kernel, engine, seed,
+  /// transfer): InputError listing the differences otherwise. `scoring` (optional) shares the
+  /// pool scoring with other MPI ranks.
+  Campaign(CampaignConfig config, Backend& backend, const Engine& engine, CampaignEvents events,
+           std::shared_ptr<gp::PoolScoring> scoring = nullptr);
+  ~Campaign();
+  Campaign(const Campaign&) = delete;
+  Campaign& operator=(const Campaign&) = delete;
+
+  /// Runs until a stop rule holds; returns the final status ("finished: ...", "stopped: ...").
+  std::string run();
+
+  const CampaignRecord& record() const { return record_; }
+  const CandidatePool& pool() const { return pool_; }
+
+ private:
+  void reconcile();
+  void poll_and_ingest();
+  void ingest(JobRecord& job, JobState scheduler_state, const std::string& scheduler_reason);
+  void fail_attempt(JobRecord& job, const std::string& reason, bool retryable);
+  void submit_planned();
+  void submit(JobRecord& job);
+  bool propose();
+  std::optional<std::string> stop_reason() const;
+  void checkpoint();
+  void report_status() const;
+  JobRecord& plan(std::int64_t candidate, int attempt);
+  std::string submission_name(const JobRecord& job) const;
+  int in_flight() const;
+  std::vector<Eigen::Index> candidates_in_flight() const;
+
+  CampaignConfig config_;
+  CampaignPaths paths_;
+  Backend& backend_;
+  const Engine& engine_;
+  CampaignEvents events_;
+  int lock_fd_ = -1;
+  CandidatePool pool_;
+  CampaignRecord record_;
+  std::optional<gp::Optimizer> optimizer_;
+  double run_started_ = 0;     ///< Unix seconds when this run() began
+  double elapsed_before_ = 0;  ///< record_.elapsed when this run() began
+  bool exhausted_ = false;     ///< the optimiser has nothing more to propose
+  std::string exhausted_reason_;
+};
+
+}  // namespace ionscreen::pipeline

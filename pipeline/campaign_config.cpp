@@ -1,0 +1,530 @@
+#include "pipeline/campaign_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <type_traits>
+
+#include "pipeline/error.hpp"
+#include "pipeline/faults.hpp"
+#include "pipeline/threshold.hpp"
+#include "structures/error.hpp"
+#include "structures/ini.hpp"
+
+namespace ionscreen::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), std::size_t{0});
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// "; did you mean 'x'?" for the nearest known word when it looks like a typo of it (edit
+/// distance at most 2, or a third of its length for long words); "" otherwise.
+std::string suggestion(const std::string& typed, const std::vector<std::string>& known) {
+  const std::string* best = nullptr;
+  std::size_t best_distance = 0;
+  for (const auto& word : known) {
+    const std::size_t d = edit_distance(typed, word);
+    if (d <= std::max<std::size_t>(2, word.size() / 3) && (best == nullptr || d < best_distance))
+      best = &word, best_distance = d;
+  }
+  return best == nullptr ? std::string() : std::string("; did you mean '") + *best + "'?";
+}
+
+/// The reader throws structures::InputError; callers of this file get pipeline::InputError.
+template <class F>
+auto converting_errors(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const structures::InputError& e) {
+    throw InputError(e.what());
+  }
+}
+
+/// One value being set, with where it came from, and typed readers that throw InputError
+/// "<where>: [section] key = 'text': problem (expected ...)".
+struct Value {
+  std::string section, key, text;
+  std::string where;  ///< "file:line", "file: override '...'" or "file (default)"
+  fs::path base;      ///< relative paths resolve against this folder (absolute)
+
+  [[noreturn]] void fail(const std::string& problem, const std::string& expected) const {
+    throw InputError(where + ": [" + section + "] " + key + " = '" + text + "': " + problem +
+                     " (expected " + expected + ")");
+  }
+
+  template <class T>
+  T integer(T low, T high, const std::string& expected) const {
+    if (std::is_unsigned_v<T> && text.starts_with('-')) fail("negative", expected);
+    T v{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec == std::errc::result_out_of_range) fail("out of range", expected);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+      fail("not an integer", expected);
+    if (v < low || v > high) fail("out of range", expected);
+    return v;
+  }
+
+  double number(std::string_view digits, const std::string& expected,
+                const std::string& problem = "not a finite number") const {
+    double v = 0.0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
+        !std::isfinite(v))
+      fail(problem, expected);
+    return v;
+  }
+  double number(const std::string& expected) const { return number(text, expected); }
+
+  /// "500ms", "90s", "30m", "2h", or a bare number in units of `bare` seconds; in seconds, >= 0.
+  double seconds(double bare, const std::string& expected) const {
+    static const std::pair<std::string_view, double> units[] = {
+        {"ms", 1e-3}, {"s", 1.0}, {"m", 60.0}, {"h", 3600.0}};  // "ms" before "s" and "m"
+    std::string_view digits = text;
+    double unit = bare;
+    for (const auto& [suffix, scale] : units) {
+      if (digits.ends_with(suffix)) {
+        digits.remove_suffix(suffix.size());
+        unit = scale;
+        break;
+      }
+    }
+    const double v = number(digits, expected, "not a duration") * unit;
+    if (v < 0.0) fail("negative", expected);
+    return v;
+  }
+
+  const std::string& choice(const std::vector<std::string>& accepted) const {
+    if (std::find(accepted.begin(), accepted.end(), text) == accepted.end())
+      fail(std::string("not accepted") + suggestion(text, accepted),
+           std::string("one of ") + join(accepted, ", "));
+    return text;
+  }
+
+  /// Absolute and lexically normal; "" stays "" (unset).
+  fs::path path() const {
+    if (text.empty()) return {};
+    fs::path p = (base / text).lexically_normal();
+    if (!p.has_filename() && p.has_relative_path()) p = p.parent_path();  // "runs/" -> "runs"
+    return p;
+  }
+};
+
+/// A key of the schema: how to set the field from a value and how to write it back.
+struct Key {
+  std::string name;
+  std::function<void(CampaignConfig&, const Value&)> set;
+  std::function<std::string(const CampaignConfig&)> get;
+};
+
+struct Section {
+  std::string name;
+  std::vector<Key> keys;
+
+  std::vector<std::string> key_names() const {
+    std::vector<std::string> names;
+    for (const auto& k : keys) names.push_back(k.name);
+    return names;
+  }
+};
+
+using Text = std::string CampaignConfig::*;
+
+Key text_key(std::string name, Text field, bool may_be_empty) {
+  return {std::move(name),
+          [field, may_be_empty](CampaignConfig& c, const Value& v) {
+            if (v.text.empty() && !may_be_empty) v.fail("empty", "a non-empty value");
+            c.*field = v.text;
+          },
+          [field](const CampaignConfig& c) { return c.*field; }};
+}
+
+Key choice_key(std::string name, Text field, std::vector<std::string> accepted) {
+  return {std::move(name),
+          [field, accepted](CampaignConfig& c, const Value& v) { c.*field = v.choice(accepted); },
+          [field](const CampaignConfig& c) { return c.*field; }};
+}
+
+Key path_key(std::string name, fs::path CampaignConfig::*field) {
+  return {std::move(name), [field](CampaignConfig& c, const Value& v) { c.*field = v.path(); },
+          [field](const CampaignConfig& c) { return (c.*field).string(); }};
+}
+
+Key int_key(std::string name, int CampaignConfig::*field, int low, int high, std::string expected) {
+  return {std::move(name),
+          [=](CampaignConfig& c, const Value& v) { c.*field = v.integer(low, high, expected); },
+          [field](const CampaignConfig& c) { return std::to_string(c.*field); }};
+}
+
+/// Shortest text that reads back to the same double.
+std::string exact(double v) {
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+  return ec == std::errc() ? std::string(buffer, end) : std::to_string(v);
+}
+
+void check_name(const Value& v) {
+  const std::string expected = "1 to 64 characters from A-Z a-z 0-9 . _ -, not only dots";
+  const bool allowed = std::all_of(v.text.begin(), v.text.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+  });
+  if (v.text.empty() || v.text.size() > 64 || !allowed ||
+      v.text.find_first_not_of('.') == std::string::npos)
+    v.fail("not a campaign name", expected);
+}
+
+const std::vector<Section>& schema() {
+  using C = CampaignConfig;
+  static const std::vector<Section> sections = {
+      {"campaign",
+       {{"name",
+         [](C& c, const Value& v) {
+           check_name(v);
+           c.name = v.text;
+         },
+         [](const C& c) { return c.name; }},
+        path_key("directory", &C::directory),
+        choice_key("carrier", &C::carrier, {"Li", "Na"}),
+        {"seed",
+         [](C& c, const Value& v) {
+           c.seed = v.integer<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max(),
+                                             "an integer from 0 to 2^64 - 1");
+         },
+         [](const C& c) { return std::to_string(c.seed); }}}},
+      {"candidates",
+       {path_key("space", &C::space), path_key("inputs", &C::inputs), path_key("table", &C::table),
+        text_key("key", &C::table_key, false), text_key("where", &C::table_where, true)}},
+      {"search",
+       {choice_key("mode", &C::mode, {"optimum", "threshold"}),
+        {"threshold",
+         [](C& c, const Value& v) {
+           try {
+             (void)parse_threshold(v.text);
+           } catch (const InputError& e) {
+             std::string problem = e.what();
+             const std::string prefix = std::string("threshold '") + v.text + "': ";
+             if (problem.starts_with(prefix)) problem.erase(0, prefix.size());
+             v.fail(problem,
+                    "an energy in eV such as 0.3, a quantile in (0, 1) such as q0.05, "
+                    "or a percentage in (0, 100) such as 5%");
+           }
+           c.threshold = v.text;
+         },
+         [](const C& c) { return c.threshold; }},
+        path_key("threshold_reference", &C::threshold_reference),
+        text_key("threshold_column", &C::threshold_column, false),
+        text_key("threshold_where", &C::threshold_where, true),
+        text_key("kernel", &C::kernel, false),
+        {"acquisition",  // empty: the mode's default
+         [](C& c, const Value& v) {
+           c.acquisition =
+               v.text.empty() ? "" : v.choice({"ei", "pi", "lcb", "thompson", "straddle", "lse"});
+         },
+         [](const C& c) { return c.acquisition; }},
+        int_key("batch", &C::batch, 1, INT_MAX, "an integer >= 1"),
+        choice_key("batch_method", &C::batch_method, {"kb", "cl"}),
+        int_key("initial", &C::initial, 0, INT_MAX,
+                "an integer >= 2, or >= 0 with initial_candidates"),
+        {"initial_candidates",
+         [](C& c, const Value& v) {
+           std::string spaced = v.text;
+           std::replace(spaced.begin(), spaced.end(), ',', ' ');
+           std::istringstream words(spaced);
+           c.initial_candidates.clear();
+           for (std::string w; words >> w;) {
+             if (std::find(c.initial_candidates.begin(), c.initial_candidates.end(), w) !=
+                 c.initial_candidates.end())
+               v.fail(std::string("'") + w + "' listed twice",
+                      "candidate names separated by commas or spaces");
+             c.initial_candidates.push_back(w);
+           }
+         },
+         [](const C& c) { return join(c.initial_candidates, ", "); }},
+        int_key("budget", &C::budget, 0, INT_MAX, "an integer >= 0 (0: the whole pool)"),
+        {"target",  // empty: none
+         [](C& c, const Value& v) {
+           c.has_target = !v.text.empty();
+           c.target = c.has_target ? v.number("a barrier in eV, or nothing for no target") : 0.0;
+         },
+         [](const C& c) { return c.has_target ? exact(c.target) : ""; }},
+        {"wall_clock",
+         [](C& c, const Value& v) {
+           c.wall_clock_seconds =
+               v.seconds(1.0, "a duration >= 0 such as 3600, 90s, 30m or 2h (0: no limit)");
+         },
+         [](const C& c) { return exact(c.wall_clock_seconds) + "s"; }},
+        choice_key("transfer", &C::transfer, {"none", "hp", "posterior", "multitask", "auto"}),
+        path_key("transfer_source", &C::transfer_source)}},
+      {"engine",
+       {choice_key("name", &C::engine, {"bvse", "table"}),
+        choice_key("barrier", &C::barrier, {"E_1D", "E_2D", "E_3D"}),
+        {"grid_spacing",
+         [](C& c, const Value& v) {
+           const std::string expected = "a spacing in angstrom in (0.05, 1]";
+           c.grid_spacing = v.number(expected);
+           if (!(c.grid_spacing > 0.05 && c.grid_spacing <= 1.0)) v.fail("out of range", expected);
+         },
+         [](const C& c) { return exact(c.grid_spacing); }},
+        path_key("table", &C::engine_table),
+        text_key("key", &C::engine_table_key, false),
+        text_key("column", &C::engine_table_column, false),
+        {"faults",
+         [](C& c, const Value& v) {
+           (void)parse_faults(v.text, v.where + ": [engine]");  // its errors name what is accepted
+           c.faults = v.text;
+         },
+         [](const C& c) { return c.faults; }}}},
+      {"jobs",
+       {choice_key("backend", &C::backend, {"local", "slurm"}),
+        int_key("max_in_flight", &C::max_in_flight, 1, INT_MAX, "an integer >= 1"),
+        int_key("retries", &C::retries, 0, 10, "an integer from 0 to 10"),
+        {"time_limit",
+         [](C& c, const Value& v) {
+           const std::string expected = "whole minutes >= 1, or a duration such as 90s, 30m, 2h";
+           // Without a unit: whole minutes ("1.5" is refused, "1.5h" is fine).
+           if (v.text.empty() || !std::isalpha(static_cast<unsigned char>(v.text.back()))) {
+             c.time_limit_minutes = v.integer(1, INT_MAX, expected);
+             return;
+           }
+           const double minutes = std::ceil(v.seconds(60.0, expected) / 60.0 - 1e-9);  // round up
+           if (!(minutes >= 1.0 && minutes <= INT_MAX)) v.fail("out of range", expected);
+           c.time_limit_minutes = static_cast<int>(minutes);
+         },
+         [](const C& c) { return std::to_string(c.time_limit_minutes); }},
+        {"poll",
+         [](C& c, const Value& v) {
+           const std::string expected = "a duration > 0 such as 1, 2s or 500ms";
+           c.poll_seconds = v.seconds(1.0, expected);
+           if (!(c.poll_seconds > 0.0)) v.fail("not positive", expected);
+         },
+         [](const C& c) { return exact(c.poll_seconds) + "s"; }},
+        path_key("slurm_profile", &C::slurm_profile)}},
+  };
+  return sections;
+}
+
+std::vector<std::string> section_names() {
+  std::vector<std::string> names;
+  for (const auto& s : schema()) names.push_back(s.name);
+  return names;
+}
+
+/// Applies settings to a config, remembering where each key was last set, then fills defaults
+/// and checks what involves more than one key.
+class Reader {
+ public:
+  explicit Reader(const fs::path& origin)
+      : origin_(origin.string()), folder_(fs::absolute(origin).lexically_normal().parent_path()) {
+    config_.file = fs::absolute(origin).lexically_normal();
+  }
+
+  void apply(const structures::Ini& ini) {
+    for (const auto& section : ini.sections) {
+      if (section.name.empty()) {
+        if (!section.entries.empty())
+          outside_sections(ini.where(section.entries[0].line), section.entries[0].key);
+        continue;
+      }
+      if (find_section(section.name) == nullptr)
+        unknown_section(ini.where(section.line), section.name);
+      for (const auto& e : section.entries)
+        set(section.name, e.key, e.value, ini.where(e.line), folder_);
+    }
+  }
+
+  void apply_override(const std::string& text) {
+    const std::string where = origin_ + ": override '" + text + "'";
+    const auto eq = text.find('=');
+    const auto dot = text.find('.');
+    const auto trimmed = [](std::string s) {
+      s.erase(0, s.find_first_not_of(" \t"));
+      s.erase(s.find_last_not_of(" \t") + 1);
+      return s;
+    };
+    const std::string section = trimmed(text.substr(0, std::min(dot, eq)));
+    const std::string key = dot < eq ? trimmed(text.substr(dot + 1, eq - dot - 1)) : "";
+    if (eq == std::string::npos || section.empty() || key.empty())
+      throw InputError(where + ": not section.key=value (expected e.g. search.batch=4)");
+    set(section, key, trimmed(text.substr(eq + 1)), where, fs::current_path());
+  }
+
+  CampaignConfig finish() {
+    CampaignConfig& c = config_;
+    if (c.name.empty()) c.name = fs::path(origin_).stem().string();
+    check_name(value("campaign", "name"));
+    if (c.directory.empty()) c.directory = folder_ / c.name;
+    if (c.space.empty())
+      c.space = (data_directory() / "inputs/spaces/default.ini").lexically_normal();
+    if (c.inputs.empty()) c.inputs = (data_directory() / "inputs").lexically_normal();
+    if (!set_at_.count("search.threshold_where"))
+      c.threshold_where = std::string("carrier=") + c.carrier;
+
+    const bool optimum = c.mode == "optimum";
+    if (c.acquisition.empty()) c.acquisition = optimum ? "ei" : "lse";
+    const bool for_threshold = c.acquisition == "straddle" || c.acquisition == "lse";
+    if (optimum == for_threshold)
+      value("search", "acquisition")
+          .fail(
+              std::string("not for mode = ") + c.mode,
+              "ei, pi, lcb or thompson with mode = optimum; straddle or lse with mode = threshold");
+    if (c.initial < 2 && c.initial_candidates.empty())
+      value("search", "initial").fail("too few", "an integer >= 2, or initial_candidates");
+    if (parse_threshold(c.threshold).kind == Threshold::Kind::quantile &&
+        c.threshold_reference.empty())
+      value("search", "threshold")
+          .fail("a quantile needs threshold_reference",
+                "threshold_reference = <table to take the quantile of>, or an energy such as 0.3");
+    if (c.transfer != "none" && c.transfer_source.empty())
+      value("search", "transfer")
+          .fail("needs transfer_source", "transfer_source = <source campaign>, or none");
+    if (c.engine == "table" && c.engine_table.empty())
+      value("engine", "name").fail("needs [engine] table", "table = <CSV of barriers>, or bvse");
+    if (c.backend == "slurm" && c.slurm_profile.empty())
+      c.slurm_profile = (data_directory() / "cluster/slurm/profiles/local.ini").lexically_normal();
+
+    must_exist("candidates", "space", false);
+    must_exist("candidates", "inputs", true);
+    must_exist("candidates", "table", false);
+    must_exist("search", "threshold_reference", false);
+    must_exist("engine", "table", false);
+    must_exist("jobs", "slurm_profile", false);
+    return c;
+  }
+
+ private:
+  static const Section* find_section(const std::string& name) {
+    for (const auto& s : schema())
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+
+  [[noreturn]] static void unknown_section(const std::string& where, const std::string& name) {
+    throw InputError(where + ": unknown section [" + name + "]" +
+                     suggestion(name, section_names()) +
+                     " (known sections: " + join(section_names(), ", ") + ")");
+  }
+
+  [[noreturn]] static void outside_sections(const std::string& where, const std::string& key) {
+    std::string hint;
+    for (const auto& s : schema()) {
+      const auto names = s.key_names();
+      if (std::find(names.begin(), names.end(), key) != names.end())
+        hint += std::string(hint.empty() ? "; did you mean " : " or ") + "[" + s.name + "] " + key;
+    }
+    throw InputError(where + ": key '" + key + "' comes before any [section]" +
+                     (hint.empty() ? std::string() : hint + "?") +
+                     " (known sections: " + join(section_names(), ", ") + ")");
+  }
+
+  void set(const std::string& section, const std::string& key, const std::string& text,
+           const std::string& where, const fs::path& base) {
+    const Section* s = find_section(section);
+    if (s == nullptr) unknown_section(where, section);
+    for (const auto& k : s->keys) {
+      if (k.name == key) {
+        k.set(config_, Value{section, key, text, where, base});
+        set_at_[section + "." + key] = where;
+        return;
+      }
+    }
+    throw InputError(where + ": [" + section + "] unknown key '" + key + "'" +
+                     suggestion(key, s->key_names()) + " (known keys of [" + section +
+                     "]: " + join(s->key_names(), ", ") + ")");
+  }
+
+  /// The current value of a key as its text, for checks that come after all settings.
+  Value value(const std::string& section, const std::string& key) const {
+    const auto at = set_at_.find(section + "." + key);
+    for (const auto& k : find_section(section)->keys)
+      if (k.name == key)
+        return {section, key, k.get(config_),
+                at == set_at_.end() ? origin_ + " (default)" : at->second, folder_};
+    throw std::logic_error(std::string("campaign config: no key ") + section + "." + key);
+  }
+
+  void must_exist(const std::string& section, const std::string& key, bool folder) const {
+    const Value v = value(section, key);
+    std::error_code ec;
+    if (v.text.empty() || (folder ? fs::is_directory(v.text, ec) : fs::is_regular_file(v.text, ec)))
+      return;
+    if (folder) v.fail("no such folder", "an existing folder");
+    v.fail("no such file", "an existing file");
+  }
+
+  std::string origin_;
+  fs::path folder_;
+  CampaignConfig config_;
+  std::map<std::string, std::string> set_at_;  ///< "section.key" -> where it was last set
+};
+
+CampaignConfig configure(const fs::path& origin, const structures::Ini& ini,
+                         const std::vector<std::string>& overrides) {
+  Reader reader(origin);
+  reader.apply(ini);
+  for (const auto& o : overrides) reader.apply_override(o);
+  return reader.finish();
+}
+
+}  // namespace
+
+CampaignConfig parse_campaign_config(const std::string& text, const std::filesystem::path& origin,
+                                     const std::vector<std::string>& overrides) {
+  return configure(origin,
+                   converting_errors([&] { return structures::parse_ini(text, origin.string()); }),
+                   overrides);
+}
+
+CampaignConfig load_campaign_config(const std::filesystem::path& file,
+                                    const std::vector<std::string>& overrides) {
+  return configure(file,
+                   converting_errors([&] { return structures::read_ini(file, "campaign file"); }),
+                   overrides);
+}
+
+std::string to_ini(const CampaignConfig& config) {
+  std::string out = "# ionscreen campaign settings: every key, paths absolute\n";
+  for (const auto& section : schema()) {
+    out += std::string("\n[") + section.name + "]\n";
+    for (const auto& key : section.keys)
+      out += converting_errors([&] { return structures::ini_line(key.name, key.get(config)); });
+  }
+  return out;
+}
+
+std::filesystem::path data_directory() {
+  const char* home = std::getenv("IONSCREEN_HOME");
+  return home != nullptr && *home != '\0' ? fs::absolute(home).lexically_normal()
+                                          : fs::path(IONSCREEN_DATA_DIR);
+}
+
+}  // namespace ionscreen::pipeline

@@ -1,0 +1,67 @@
+#pragma once
+/// Engines behind the job protocol (docs/job_protocol.md). An engine writes a job directory's
+/// inputs, names the wrapper that runs it, and reads its outcome back; it never runs anything
+/// itself (a Backend does) and keeps no state, so a restarted campaign reads the same outcome
+/// from the same directory.
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/campaign_config.hpp"
+
+namespace ionscreen::pipeline {
+
+/// One (candidate, attempt) to compute.
+struct JobSpec {
+  std::string job_id;       ///< unique in the campaign, a safe file name ("c000017-a1")
+  std::string candidate;    ///< the candidate's name (e.g. "LiFeSO4F"), the table engine's key
+  std::string carrier;      ///< Li or Na
+  std::string structure_cif;  ///< the relaxed structure with oxidation states (may be empty for
+                              ///< engines that need none, such as table)
+  int attempt = 1;
+};
+
+/// What a job directory says about a job.
+struct JobOutcome {
+  enum class Kind {
+    pending,  ///< no final status yet (not started, or still running)
+    done,     ///< result.json holds a finite E_b
+    failed,   ///< a final failure status, or a result that cannot be used
+  } kind = Kind::pending;
+  double e_b = std::nan("");
+  std::string reason;      ///< why it failed ("" otherwise), in the engine's or our words
+  bool retryable = false;  ///< would another attempt help (crash, garbage) or not (bad input,
+                           ///< no percolating path)?
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string name() const = 0;
+  /// Writes job.json (protocol 1) and the engine's inputs into `dir`, which exists. Idempotent:
+  /// the same spec gives the same files, written atomically.
+  virtual void write_inputs(const JobSpec& job, const std::filesystem::path& dir) const = 0;
+  /// The argument vector that runs the job in `dir` (the wrapper from cluster/wrappers/ with the
+  /// environment it needs passed explicitly); never a shell string.
+  virtual std::vector<std::string> argv(const std::filesystem::path& dir) const = 0;
+  /// Reads `dir`'s status and result.json (common to every engine speaking protocol 1). A
+  /// result.json that is unreadable, from another job, or whose E_b is missing or not finite is a
+  /// retryable failure naming the file and the problem; never an exception.
+  /// No status or "running": pending (whether the process still runs is the backend's to say).
+  /// "failed: <reason>": failed with the engine's reason, not retryable. "done" with E_b null and
+  /// "percolates": false (BVSE): failed, not retryable, "no percolating path below 10 eV".
+  virtual JobOutcome read_outcome(const std::filesystem::path& dir, const std::string& job_id) const;
+};
+
+/// The engine named by config.engine (bvse | table); InputError naming the INI key otherwise.
+/// `program` is the ionscreen binary the wrappers call.
+/// Built-in engines run `/usr/bin/env IONSCREEN=<program> IONSCREEN_INPUTS=<config.inputs> bash
+/// <data_directory()>/cluster/wrappers/<engine>.sh <absolute dir>` (paths with a '/' made
+/// absolute). Also InputError for [engine] faults with engine = bvse or not accepted by
+/// parse_faults, and for engine = table without an absolute [engine] table.
+std::unique_ptr<Engine> make_engine(const CampaignConfig& config,
+                                    const std::filesystem::path& program);
+
+}  // namespace ionscreen::pipeline
