@@ -61,7 +61,7 @@ pl::CampaignEvents terminal_events() {
   return events;
 }
 
-int run_campaign(const Args& args, bool resuming) {
+int run_campaign(const Args& args, bool resuming, const pl::MpiSession& mpi) {
   CampaignArgs a;
   const auto opts = campaign_options(a, resuming ? "ionscreen resume options" : "ionscreen run options");
   if (!parse(args, opts, resuming ? "usage: ionscreen resume CAMPAIGN.ini [--set section.key=value ...]"
@@ -69,6 +69,13 @@ int run_campaign(const Args& args, bool resuming) {
              resuming ? "ionscreen resume inputs/campaigns/demo_li.ini"
                       : "ionscreen run inputs/campaigns/demo_li.ini --set jobs.max_in_flight=4"))
     return 0;
+  // Collective (every rank parsed the same arguments): the scorer the other ranks serve until
+  // rank 0 is done, whether it finishes or fails.
+  const auto scoring = mpi.pool_scoring();
+  if (mpi.rank() != 0) {
+    scoring->serve();
+    return 0;
+  }
   const pl::CampaignConfig config = pl::load_campaign_config(a.file, a.overrides);
   const bool exists = std::filesystem::exists(pl::CampaignPaths(config.directory).campaign);
   if (resuming && !exists)
@@ -80,7 +87,9 @@ int run_campaign(const Args& args, bool resuming) {
                          "', or choose another [campaign] directory");
   const auto engine = pl::make_engine(config, std::filesystem::read_symlink("/proc/self/exe"));
   const auto backend = pl::make_backend(config);
-  pl::Campaign campaign(config, *backend, *engine, terminal_events());
+  auto events = terminal_events();
+  if (scoring) events.line("scoring the candidate pool on " + std::to_string(mpi.size()) + " MPI ranks");
+  pl::Campaign campaign(config, *backend, *engine, events, scoring);
   campaign.run();
   clear_status_line();
   fmt::print("\n{}", pl::status_text(campaign.record(), campaign.pool()));
@@ -109,8 +118,8 @@ int enumerate(const Args& args) {
   return 0;
 }
 
-int run(const Args& args) { return run_campaign(args, false); }
-int resume(const Args& args) { return run_campaign(args, true); }
+int run(const Args& args, const pl::MpiSession& mpi) { return run_campaign(args, false, mpi); }
+int resume(const Args& args, const pl::MpiSession& mpi) { return run_campaign(args, true, mpi); }
 
 int status(const Args& args) {
   std::filesystem::path where;

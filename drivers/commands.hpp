@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/mpi_session.hpp"
+
 namespace ionscreen::drivers {
 
 namespace po = boost::program_options;
@@ -16,8 +18,8 @@ int bvse(const Args& args);
 int landscape(const Args& args);
 int job(const Args& args);
 int enumerate(const Args& args);
-int run(const Args& args);
-int resume(const Args& args);
+int run(const Args& args, const pipeline::MpiSession& mpi);
+int resume(const Args& args, const pipeline::MpiSession& mpi);
 int status(const Args& args);
 int export_tables(const Args& args);
 

@@ -6,6 +6,7 @@
 #include "drivers/commands.hpp"
 #include "gp/error.hpp"
 #include "pipeline/error.hpp"
+#include "pipeline/mpi_session.hpp"
 #include "structures/error.hpp"
 
 namespace {
@@ -15,8 +16,10 @@ constexpr const char* kUsage = R"(usage: ionscreen <command> [options]
 campaign commands (settings from an INI campaign file; examples in inputs/campaigns/):
   enumerate  build the candidate pool (structures, descriptors) into the campaign directory
              example: ionscreen enumerate inputs/campaigns/demo_li.ini
-  run        start a campaign and run it until a stop rule holds
+  run        start a campaign and run it until a stop rule holds; under mpirun, rank 0 runs
+             the campaign and every rank scores a share of the candidate pool
              example: ionscreen run inputs/campaigns/demo_li.ini --set jobs.max_in_flight=4
+                      mpirun -n 4 ionscreen run big_pool.ini
   resume     continue a campaign after a stop, a crash or a kill: nothing is lost or run twice
              example: ionscreen resume inputs/campaigns/demo_li.ini
   status     jobs by state, best E_b, threshold hits, undecided candidates, pending reasons
@@ -46,13 +49,17 @@ the file, key and value).
 
 int main(int argc, char** argv) {
   ionscreen::drivers::keep_large_blocks_in_heap();
-  const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
   const std::string command = argc > 1 ? argv[1] : "";
+  // Under mpirun, every rank runs this main: for run and resume, rank 0 runs the campaign and the
+  // others score shares of the candidate pool. No other command uses MPI (the job processes a
+  // campaign starts inherit mpirun's environment and must not join its MPI job).
+  const ionscreen::pipeline::MpiSession mpi(argc, argv, command == "run" || command == "resume");
+  const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
   try {
     namespace d = ionscreen::drivers;
+    if (command == "run") return d::run(args, mpi);
+    if (command == "resume") return d::resume(args, mpi);
     if (command == "enumerate") return d::enumerate(args);
-    if (command == "run") return d::run(args);
-    if (command == "resume") return d::resume(args);
     if (command == "status") return d::status(args);
     if (command == "export") return d::export_tables(args);
     if (command == "replay") return d::replay(args);

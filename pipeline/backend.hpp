@@ -10,7 +10,7 @@
 
 namespace ionscreen::pipeline {
 
-/// What a campaign submits. `name` carries the campaign and job id (ionscreen-<campaign>-<job>)
+/// What a campaign submits. `name` carries the campaign and job id (ionscreen-<name>-<instance>-<job>)
 /// so that a submission whose scheduler id was never recorded can be found again by name.
 struct Submission {
   std::string job_id;

@@ -7,17 +7,26 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "gp/pool_scoring.hpp"
 #include "gp/text.hpp"
 #include "pipeline/campaign_setup.hpp"
 #include "pipeline/error.hpp"
 
 namespace ionscreen::pipeline {
 namespace {
+
+/// How long a new run waits for the campaign lock: longer than a scheduler command of a killed
+/// run can take (Slurm's client timeouts are tens of seconds).
+constexpr std::chrono::seconds kLockWait{90};
 
 double now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -50,6 +59,28 @@ std::string scheduler_ending(JobState s, const std::string& reason) {
   return "the job ended without writing a final status" + (reason.empty() ? "" : " (" + reason + ")");
 }
 
+/// 8 hex digits from the directory, the time and this process: a new campaign's instance.
+std::string new_instance(const std::filesystem::path& directory) {
+  std::uint64_t h = 1469598103934665603ULL;
+  const std::string seed = std::filesystem::absolute(directory).string() + "|" +
+                           std::to_string(now()) + "|" + std::to_string(::getpid());
+  for (const unsigned char c : seed) h = (h ^ c) * 1099511628211ULL;
+  char out[9];
+  std::snprintf(out, sizeof out, "%08llx", static_cast<unsigned long long>(h >> 32));
+  return out;
+}
+
+/// " (pid N)" if the lock file names a live ionscreen process, else "" (the holder is then a
+/// scheduler command that outlived its driver).
+std::string live_holder(const std::filesystem::path& lock) {
+  std::ifstream in(lock);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0 || pid == ::getpid()) return "";
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
+  return !ec && exe.filename() == "ionscreen" ? " (pid " + std::to_string(pid) + ")" : "";
+}
+
 }  // namespace
 
 CampaignPaths::CampaignPaths(const std::filesystem::path& dir)
@@ -76,11 +107,7 @@ Campaign::Campaign(CampaignConfig config, Backend& backend, const Engine& engine
       engine_(engine),
       events_(std::move(events)) {
   std::filesystem::create_directories(paths_.jobs);
-  lock_fd_ = ::open(paths_.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
-    throw InputError(paths_.directory.string() +
-                     ": another ionscreen is running this campaign (it holds " +
-                     paths_.lock.string() + "); wait for it or stop it first");
+  lock_directory();
 
   pool_ = open_or_build_pool(config_, [&](std::size_t done, std::size_t total) {
     if (events_.status) events_.status("building candidates " + std::to_string(done) + "/" + std::to_string(total));
@@ -105,6 +132,7 @@ Campaign::Campaign(CampaignConfig config, Backend& backend, const Engine& engine
     saved = gp::state_from_text(record_.optimizer_state);
   } else {
     record_.name = config_.name;
+    record_.instance = new_instance(paths_.directory);
     record_.config_ini = to_ini(config_);
     record_.pool_fingerprint = std::to_string(pool_.fingerprint);
     record_.pool_size = static_cast<std::int64_t>(pool_.size());
@@ -118,7 +146,7 @@ Campaign::Campaign(CampaignConfig config, Backend& backend, const Engine& engine
   auto source = load_transfer_source(config_, features, record_);
   optimizer_.emplace(optimizer_config(config_, features, record_.threshold), features.X,
                      features.groups, std::move(source), std::move(saved));
-  (void)scoring;
+  if (scoring) optimizer_->set_pool_scoring(std::move(scoring));
   if (events_.line)
     events_.line((resuming ? "resuming " : "starting ") + std::string("campaign '") + config_.name +
                  "' in " + paths_.directory.string() + ": " + std::to_string(pool_.size()) +
@@ -131,12 +159,39 @@ Campaign::Campaign(CampaignConfig config, Backend& backend, const Engine& engine
   }
 }
 
+void Campaign::lock_directory() {
+  // Under Slurm the lock is inherited by the scheduler commands this process runs: an sbatch
+  // left running by a killed driver still holds it, so a resume waits until that submission has
+  // either reached Slurm (and is found by name) or failed, and never submits the job again. Local
+  // jobs must not inherit it (they run for hours; a resume finds them by name instead).
+  const int cloexec = config_.backend == "slurm" ? 0 : O_CLOEXEC;
+  lock_fd_ = ::open(paths_.lock.c_str(), O_RDWR | O_CREAT | cloexec, 0644);
+  if (lock_fd_ < 0)
+    throw InputError(paths_.lock.string() + ": cannot open the campaign lock: " + std::strerror(errno));
+  const auto deadline = std::chrono::steady_clock::now() + kLockWait;
+  bool said = false;
+  while (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const std::string holder = live_holder(paths_.lock);
+    if (!holder.empty() || std::chrono::steady_clock::now() > deadline)
+      throw InputError(paths_.directory.string() + ": another ionscreen" + holder +
+                       " is running this campaign (it holds " + paths_.lock.string() +
+                       "); wait for it or stop it first");
+    if (!said && events_.line)
+      events_.line("waiting for a scheduler command of the previous run to finish");
+    said = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0)
+    throw InputError(paths_.lock.string() + ": cannot write: " + std::strerror(errno));
+}
+
 Campaign::~Campaign() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 std::string Campaign::submission_name(const JobRecord& job) const {
-  return "ionscreen-" + config_.name + "-" + job.job_id;
+  return "ionscreen-" + config_.name + "-" + record_.instance + "-" + job.job_id;
 }
 
 int Campaign::in_flight() const {
@@ -182,6 +237,7 @@ void Campaign::submit(JobRecord& job) {
   s.argv = engine_.argv(dir);
   s.time_limit_minutes = config_.time_limit_minutes;
   job.scheduler_id = backend_.submit(s);
+  scheduler_backoff_ = 0;
   job.state = "submitted";
   job.submitted = now();
   checkpoint();
@@ -190,8 +246,23 @@ void Campaign::submit(JobRecord& job) {
 }
 
 void Campaign::submit_planned() {
-  for (auto& job : record_.jobs)
-    if (job.state == "planned") submit(job);
+  if (now() < scheduler_retry_at_) return;
+  try {
+    for (auto& job : record_.jobs)
+      if (job.state == "planned") submit(job);
+  } catch (const BackendError& e) {
+    scheduler_trouble("submit", e.what());
+  }
+}
+
+void Campaign::scheduler_trouble(const char* what, const std::string& message) {
+  // A scheduler's bad moment (slurmctld restarting, a full queue) is not the campaign's end: the
+  // job stays planned (or submitted) and the call is tried again, less and less often.
+  scheduler_backoff_ = std::min(std::max(2.0 * scheduler_backoff_, config_.poll_seconds), 300.0);
+  scheduler_retry_at_ = now() + scheduler_backoff_;
+  if (events_.line)
+    events_.line(std::string("could not ") + what + " (" + message + "); trying again in " +
+                 std::to_string(static_cast<int>(std::ceil(scheduler_backoff_))) + " s");
 }
 
 void Campaign::fail_attempt(JobRecord& job, const std::string& reason, bool retryable) {
@@ -256,8 +327,15 @@ void Campaign::poll_and_ingest() {
   std::vector<std::string> ids;
   for (const auto& job : record_.jobs)
     if (job.state == "submitted") ids.push_back(job.scheduler_id);
-  if (ids.empty()) return;
-  const auto reports = backend_.poll(ids);
+  if (ids.empty() || now() < scheduler_retry_at_) return;
+  std::map<std::string, JobReport> reports;
+  try {
+    reports = backend_.poll(ids);
+    scheduler_backoff_ = 0;
+  } catch (const BackendError& e) {
+    scheduler_trouble("poll", e.what());
+    return;
+  }
   bool changed = false;
   // Index loop: ingest may append a retry to record_.jobs.
   for (std::size_t k = 0; k < record_.jobs.size(); ++k) {

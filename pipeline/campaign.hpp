@@ -6,7 +6,7 @@
 /// Every decision is durable before its action (docs/campaign_file.md):
 ///  1. propose: decision record + planned jobs + optimiser state -> checkpoint;
 ///  2. per planned job: inputs written (idempotent), submitted under the name
-///     ionscreen-<campaign>-<job id>, scheduler id -> checkpoint;
+///     ionscreen-<name>-<instance>-<job id>, scheduler id -> checkpoint;
 ///  3. poll all submitted jobs in one backend call; each ended job's directory is read, and its
 ///     observation (or failure, or retry as a new planned attempt) -> checkpoint.
 /// Resume reconciles the ledger with the job directories and the scheduler: a planned job whose
@@ -14,7 +14,8 @@
 /// any other is submitted (its first submission as far as anyone can tell); a submitted job the
 /// scheduler no longer knows is read from its directory or, if that has no final status and no
 /// process answers to its name, recorded as lost and retried. The same (candidate, attempt) is
-/// never submitted twice.
+/// never submitted twice. A scheduler error (sbatch or squeue failing) is logged and the call
+/// retried with a growing delay (up to 5 minutes); the campaign goes on.
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -71,11 +72,13 @@ class Campaign {
   const CandidatePool& pool() const { return pool_; }
 
  private:
+  void lock_directory();
   void reconcile();
   void poll_and_ingest();
   void ingest(JobRecord& job, JobState scheduler_state, const std::string& scheduler_reason);
   void fail_attempt(JobRecord& job, const std::string& reason, bool retryable);
   void submit_planned();
+  void scheduler_trouble(const char* what, const std::string& message);
   void submit(JobRecord& job);
   bool propose();
   std::optional<std::string> stop_reason() const;
@@ -97,6 +100,8 @@ class Campaign {
   std::optional<gp::Optimizer> optimizer_;
   double run_started_ = 0;     ///< Unix seconds when this run() began
   double elapsed_before_ = 0;  ///< record_.elapsed when this run() began
+  double scheduler_retry_at_ = 0;  ///< no scheduler call before this (Unix seconds)
+  double scheduler_backoff_ = 0;   ///< seconds, doubled after each scheduler error
   bool exhausted_ = false;     ///< the optimiser has nothing more to propose
   std::string exhausted_reason_;
 };

@@ -137,6 +137,7 @@ CampaignRecord read_record(const std::filesystem::path& file) {
                      std::to_string(kCampaignSchemaVersion) + "); use a newer ionscreen");
   CampaignRecord r;
   r.name = a.read_string("name");
+  r.instance = a.read_string("instance");
   r.status = a.read_string("status");
   r.created = a.read_double("created");
   r.elapsed = a.read_double("elapsed");
@@ -173,6 +174,7 @@ void write_campaign_file(const CampaignRecord& record, const std::filesystem::pa
       a.set_string("format", kFormat);
       a.set_int64("schema_version", kCampaignSchemaVersion);
       a.set_string("name", record.name);
+      a.set_string("instance", record.instance);
       a.set_string("status", record.status);
       a.set_double("created", record.created);
       a.set_double("elapsed", record.elapsed);

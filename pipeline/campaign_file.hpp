@@ -54,6 +54,8 @@ struct DecisionRecord {
 
 struct CampaignRecord {
   std::string name;
+  std::string instance;  ///< 8 hex digits, new for every campaign started: in every job name, so
+                         ///< jobs of an earlier campaign with the same name are never adopted
   std::string config_ini;       ///< the settings the campaign was started with (to_ini)
   std::string pool_fingerprint; ///< of candidates.h5
   std::int64_t pool_size = 0;

@@ -70,7 +70,8 @@ std::string status_text(const CampaignRecord& r, const CandidatePool& pool) {
                                 ? "submitted/" + j.scheduler_state
                                 : j.state;
     ++states[key];
-    if (j.state == "submitted" && j.scheduler_state == "queued" && !j.scheduler_reason.empty())
+    if (j.state == "submitted" && j.scheduler_state == "queued" && !j.scheduler_reason.empty() &&
+        j.scheduler_reason != "None")
       ++pending_reasons[j.scheduler_reason];
   }
   s << "jobs:";

@@ -118,21 +118,26 @@ CandidatePool pool_from_table(const std::filesystem::path& file, const std::stri
                      "', not the key column '" + key + "' the campaign names");
   if (const auto [column, value] = split_filter(where); !column.empty())
     table = table.where(column, value);
-  CandidatePool pool;
+  CandidatePool pool = pool_from_table(table, file.string() + (where.empty() ? "" : " where " + where));
   pool.carrier = carrier;
-  pool.source = "table " + file.string() + (where.empty() ? "" : " where " + where);
+  return pool;
+}
+
+CandidatePool pool_from_table(const Table& table, const std::string& source) {
+  CandidatePool pool;
+  pool.source = "table " + source;
   pool.names = table.keys;
   std::vector<Eigen::Index> cols;
   for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(table.columns.size()); ++j) {
     const std::string& name = table.columns[static_cast<std::size_t>(j)];
     if (const auto dot = name.find('.'); dot == std::string::npos || dot == 0) continue;
     if (!table.values.col(j).allFinite())
-      throw InputError(file.string() + ": descriptor column '" + name + "' has a non-finite value");
+      throw InputError(source + ": descriptor column '" + name + "' has a non-finite value");
     pool.descriptor_names.push_back(name);
     cols.push_back(j);
   }
   if (cols.empty())
-    throw InputError(file.string() + ": no descriptor columns: name them <group>.<name> (e.g. M.ionic_radius)");
+    throw InputError(source + ": no descriptor columns: name them <group>.<name> (e.g. M.ionic_radius)");
   pool.descriptors = table.values(Eigen::all, cols);
   pool.structures.assign(pool.names.size(), "");
   pool.fingerprint = fingerprint(pool);

@@ -12,6 +12,7 @@
 
 #include "gp/kernel.hpp"
 #include "pipeline/campaign_config.hpp"
+#include "pipeline/table.hpp"
 
 namespace ionscreen::pipeline {
 
@@ -45,6 +46,8 @@ CandidatePool build_pool(const CampaignConfig& config, const BuildProgress& prog
 /// columns are descriptors, every other column is ignored (never shown to the search).
 CandidatePool pool_from_table(const std::filesystem::path& table, const std::string& key,
                               const std::string& where, const std::string& carrier);
+/// The same from a table already read (and filtered); `source` names it in messages.
+CandidatePool pool_from_table(const Table& table, const std::string& source);
 
 /// What the GP sees: descriptor columns that vary over the pool, their groups, and the default
 /// additive kernel sum(se[g]) over the groups present.

@@ -6,47 +6,11 @@
 #include <map>
 
 #include "pipeline/error.hpp"
+#include "pipeline/candidates.hpp"
 #include "pipeline/table.hpp"
 
 namespace ionscreen::pipeline {
 namespace {
-
-struct Features {
-  Eigen::MatrixXd X;
-  gp::ColumnGroups groups;
-  std::vector<std::string> dropped;
-  std::string auto_kernel;
-};
-
-/// Descriptor matrix and column groups from the numeric "<group>.<name>" columns, constant ones
-/// dropped (the GP refuses them, and they carry nothing).
-Features descriptors(const Table& table, Eigen::Index target) {
-  std::vector<Eigen::Index> cols;
-  std::map<std::string, std::vector<int>> groups;
-  Features f;
-  for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(table.columns.size()); ++j) {
-    const std::string& name = table.columns[j];
-    const auto dot = name.find('.');
-    if (j == target || dot == std::string::npos || dot == 0) continue;
-    const auto col = table.values.col(j);
-    if (col.maxCoeff() == col.minCoeff()) {
-      f.dropped.push_back(name);
-      continue;
-    }
-    groups[name.substr(0, dot)].push_back(static_cast<int>(cols.size()));
-    cols.push_back(j);
-  }
-  if (cols.empty())
-    throw InputError("no descriptor columns: name them <group>.<name> (e.g. M.ionic_radius)");
-  f.groups = gp::ColumnGroups::all(static_cast<int>(cols.size()));
-  for (auto& [name, members] : groups) {
-    f.groups.add(name, members);
-    f.auto_kernel += (f.auto_kernel.empty() ? "sum(" : ", ") + std::string("se[") + name + "]";
-  }
-  f.auto_kernel += ")";
-  f.X = table.values(Eigen::all, cols);
-  return f;
-}
 
 /// Tell the optimiser the outcome of candidate id: a value, or a failure for a non-finite one
 /// (a barrier that does not percolate is a failed evaluation, not a number).
@@ -85,7 +49,10 @@ ReplayResult run_replay(const ReplayConfig& config, Progress progress) {
   if (!(config.threshold_quantile > 0.0 && config.threshold_quantile < 1.0))
     throw InputError("threshold quantile must be in (0, 1), got " +
                      std::to_string(config.threshold_quantile));
-  const Features features = descriptors(table, target_col);
+  if (config.target.find('.') != std::string::npos)
+    throw InputError(config.table.string() + ": target '" + config.target +
+                     "' is named like a descriptor (<group>.<name>); the search must not see it");
+  const Features features = pipeline::features(pool_from_table(table, config.table.string()));
   const Eigen::MatrixXd& X = features.X;
   const gp::ColumnGroups& groups = features.groups;
   const Eigen::VectorXd truth = table.values.col(target_col);

@@ -160,6 +160,12 @@ def check_ledger(c, jobs, names, truth, retries, where=""):
 
 
 # ------------------------------------------------------------------------------ processes
+def job_name_prefix(campaign_h5):
+    """"ionscreen-<name>-<instance>-": what every Slurm job name of this campaign starts with."""
+    with h5py.File(campaign_h5, "r") as f:
+        return f"ionscreen-{f.attrs['name']}-{f.attrs['instance']}-"
+
+
 def tail(path, lines=40):
     try:
         with open(path, errors="replace") as f:

@@ -46,7 +46,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from campaign_checks import (LOCAL_PROFILE, LocalSlurm, check_exactly_once, check_ledger,  # noqa: E402
-                             read_campaign, show_step, valid_result)
+                             job_name_prefix, read_campaign, show_step, valid_result)
 from campaign_support import Checks, ledger, synthetic_table, write_ini  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -84,10 +84,13 @@ phases = {}
 class Campaign:
     """One campaign of the run: its files and what earlier steps saw."""
 
+    @property
+    def prefix(self):
+        return job_name_prefix(self.h5)
+
     def __init__(self, index):
         self.index = index
         self.name = f"{base_name}-e{index}"
-        self.prefix = f"ionscreen-{self.name}-"
         self.dir = os.path.join(work, f"campaign{index}")
         self.ini = os.path.join(work, f"campaign{index}.ini")
         self.h5 = os.path.join(self.dir, "campaign.h5")

@@ -87,6 +87,29 @@ again = ionscreen(binary, "resume", ini, check=0)
 c.check("submitted" not in again.stdout, "resume of a finished campaign submits nothing")
 c.check(len(ledger(h5)) == len(jobs), "resume of a finished campaign adds no job")
 
+# --- stop rules: wall clock (then resume), target ----------------------------------------------
+ini_w = os.path.join(work, "wall.ini")
+write_ini(ini_w, table, os.path.join(work, "wall"),
+          {"search.wall_clock": "1s", "engine.faults": "slow=1", "search.budget": "12"})
+ionscreen(binary, "run", ini_w, check=0)
+with h5py.File(os.path.join(work, "wall", "campaign.h5"), "r") as f:
+    c.check(str(f.attrs["status"]).startswith("stopped: wall-clock"), f"wall clock stop: {f.attrs['status']}")
+    first = sum(s == b"done" for s in f["ledger/state"][()])
+c.check(first < 12, f"stopped before the budget ({first} results)")
+ionscreen(binary, "resume", ini_w, "--set", "search.wall_clock=0", check=0)
+jobs_w = ledger(os.path.join(work, "wall", "campaign.h5"))
+c.check(sum(j["state"] == "done" for j in jobs_w) == 12, "resume after the wall-clock stop reaches the budget")
+c.check(len({(j["candidate"], j["attempt"]) for j in jobs_w}) == len(jobs_w), "no (candidate, attempt) twice across the stop")
+
+target = sorted(truth.values())[5]  # the 6th lowest: reachable, not trivially
+ini_g = os.path.join(work, "target.ini")
+write_ini(ini_g, table, os.path.join(work, "target"), {"search.target": repr(target), "search.budget": "0"})
+ionscreen(binary, "run", ini_g, check=0)
+with h5py.File(os.path.join(work, "target", "campaign.h5"), "r") as f:
+    c.check(str(f.attrs["status"]).startswith("finished: target"), f"target stop: {f.attrs['status']}")
+best = min(j["e_b"] for j in ledger(os.path.join(work, "target", "campaign.h5")) if j["state"] == "done")
+c.check(best <= target, f"target reached: best {best} <= {target}")
+
 # --- threshold mode ----------------------------------------------------------------------------
 ini_t = os.path.join(work, "thr.ini")
 write_ini(ini_t, table, os.path.join(work, "thr"),

@@ -26,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from campaign_checks import (LOCAL_PROFILE, LocalSlurm, check_exactly_once, check_ledger,  # noqa: E402
-                             read_campaign, show_step, valid_result)
+                             job_name_prefix, read_campaign, show_step, valid_result)
 from campaign_support import Checks, ledger, synthetic_table, write_ini  # noqa: E402
 
 binary, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
@@ -37,7 +37,6 @@ t_all = time.time()
 table = os.path.join(work, "table.csv")
 truth = synthetic_table(table, rows=60)
 name = f"slurm-p{os.getpid()}"
-prefix = f"ionscreen-{name}-"
 camp = os.path.join(work, "campaign")
 BUDGET = 24
 
@@ -132,6 +131,7 @@ with LocalSlurm() as slurm:
         c.check(status.returncode == 0 and "status: finished" in status.stdout,
                 f"status after the end reports finished: {status.stdout}{status.stderr}")
 
+        prefix = job_name_prefix(os.path.join(camp, "campaign.h5"))
         records = slurm.records(prefix)
         check_exactly_once(c, records, prefix, jobs)
         states = {}
@@ -145,7 +145,7 @@ with LocalSlurm() as slurm:
         if c.failures:
             show_step("ionscreen run", out_path, err_path, lines=60)
     finally:
-        left = slurm.cancel_prefix(prefix)
+        left = slurm.cancel_prefix(f"ionscreen-{name}-")
         if left:
             print(f"cancelled {len(left)} Slurm jobs still queued or running: {left}")
 c.done()

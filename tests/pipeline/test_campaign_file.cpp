@@ -19,6 +19,7 @@ namespace {
 pl::CampaignRecord sample_record() {
   pl::CampaignRecord r;
   r.name = "li-demo";
+  r.instance = "0badc0de";
   r.config_ini = "[campaign]\nname = li-demo\n";
   r.pool_fingerprint = "1234567890123";
   r.pool_size = 3;
@@ -60,6 +61,7 @@ pl::CampaignRecord sample_record() {
 
 void require_same(const pl::CampaignRecord& x, const pl::CampaignRecord& y) {
   CHECK(x.name == y.name);
+  CHECK(x.instance == y.instance);
   CHECK(x.config_ini == y.config_ini);
   CHECK(x.status == y.status);
   CHECK(x.created == y.created);
