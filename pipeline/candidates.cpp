@@ -80,6 +80,37 @@ CandidatePool pool_from_space(const CampaignConfig& config, const BuildProgress&
   return pool;
 }
 
+CandidatePool read_pool_file(const std::filesystem::path& file) {
+  const auto f = hdf5::File::open_read_only(file);
+  const auto g = f.group("candidates");
+  const auto a = g.attributes();
+  if (const auto v = a.read_int64("schema_version"); v != kPoolSchemaVersion)
+    throw InputError(file.string() + ": candidate schema version " + std::to_string(v) +
+                     " is not supported (this ionscreen reads version " +
+                     std::to_string(kPoolSchemaVersion) + ")");
+  CandidatePool pool;
+  pool.carrier = a.read_string("carrier");
+  pool.source = a.read_string("source");
+  pool.names = g.read_strings("name");
+  pool.descriptor_names = g.read_strings("descriptor_names");
+  const hdf5::Matrix m = g.read_matrix("descriptors");
+  if (m.rows != pool.names.size() || m.cols != pool.descriptor_names.size())
+    throw InputError(file.string() + ": /candidates/descriptors is " + std::to_string(m.rows) + " x " +
+                     std::to_string(m.cols) + ", expected " + std::to_string(pool.names.size()) +
+                     " x " + std::to_string(pool.descriptor_names.size()));
+  pool.descriptors.resize(static_cast<Eigen::Index>(m.rows), static_cast<Eigen::Index>(m.cols));
+  for (std::size_t i = 0; i < m.rows; ++i)
+    for (std::size_t j = 0; j < m.cols; ++j)
+      pool.descriptors(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = m.values[i * m.cols + j];
+  pool.structures = g.read_strings("structure_cif");
+  pool.excluded = g.read_strings("excluded");
+  pool.fingerprint = fingerprint(pool);
+  if (std::to_string(pool.fingerprint) != a.read_string("fingerprint"))
+    throw InputError(file.string() + ": the candidate table does not match its fingerprint "
+                     "(the file was changed or damaged)");
+  return pool;
+}
+
 }  // namespace
 
 std::size_t CandidatePool::index(const std::string& name) const {
@@ -205,34 +236,13 @@ void write_pool(const CandidatePool& pool, const std::filesystem::path& file) {
 }
 
 CandidatePool read_pool(const std::filesystem::path& file) {
-  const auto f = hdf5::File::open_read_only(file);
-  const auto g = f.group("candidates");
-  const auto a = g.attributes();
-  if (const auto v = a.read_int64("schema_version"); v != kPoolSchemaVersion)
-    throw InputError(file.string() + ": candidate schema version " + std::to_string(v) +
-                     " is not supported (this ionscreen reads version " +
-                     std::to_string(kPoolSchemaVersion) + ")");
-  CandidatePool pool;
-  pool.carrier = a.read_string("carrier");
-  pool.source = a.read_string("source");
-  pool.names = g.read_strings("name");
-  pool.descriptor_names = g.read_strings("descriptor_names");
-  const hdf5::Matrix m = g.read_matrix("descriptors");
-  if (m.rows != pool.names.size() || m.cols != pool.descriptor_names.size())
-    throw InputError(file.string() + ": /candidates/descriptors is " + std::to_string(m.rows) + " x " +
-                     std::to_string(m.cols) + ", expected " + std::to_string(pool.names.size()) +
-                     " x " + std::to_string(pool.descriptor_names.size()));
-  pool.descriptors.resize(static_cast<Eigen::Index>(m.rows), static_cast<Eigen::Index>(m.cols));
-  for (std::size_t i = 0; i < m.rows; ++i)
-    for (std::size_t j = 0; j < m.cols; ++j)
-      pool.descriptors(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = m.values[i * m.cols + j];
-  pool.structures = g.read_strings("structure_cif");
-  pool.excluded = g.read_strings("excluded");
-  pool.fingerprint = fingerprint(pool);
-  if (std::to_string(pool.fingerprint) != a.read_string("fingerprint"))
-    throw InputError(file.string() + ": the candidate table does not match its fingerprint "
-                     "(the file was changed or damaged)");
-  return pool;
+  try {
+    return read_pool_file(file);
+  } catch (const hdf5::Error& e) {
+    throw InputError(file.string() + ": damaged or not a candidate table: " + e.what() +
+                     "\nIt never changes once written: remove it and it is built again from the "
+                     "campaign's settings by the next 'ionscreen enumerate', 'run' or 'resume'");
+  }
 }
 
 }  // namespace ionscreen::pipeline
