@@ -81,6 +81,7 @@ void bench_overhead(bool quick, const std::filesystem::path& dir) {
   const std::vector<int> observations = quick ? std::vector<int>{100} : std::vector<int>{100, 1000};
   for (const long N : pools)
     for (const int n : observations) {
+      if (n >= N / 2) continue;  // a pool must be much larger than what has been observed
       std::mt19937_64 engine(42);
       std::uniform_real_distribution<double> u(0.0, 1.0);
       Eigen::MatrixXd pool(N, 12);
