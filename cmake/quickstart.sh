@@ -13,7 +13,7 @@ esac
 
 packages=(cmake ninja-build g++ pkg-config libeigen3-dev libsymspg-dev libhdf5-dev hdf5-tools
           libopenmpi-dev openmpi-bin libboost-program-options-dev catch2 liblbfgspp-dev
-          libfmt-dev python3-numpy python3-sklearn python3-h5py
+          libfmt-dev python3-numpy python3-sklearn python3-h5py python3-matplotlib
           python3-ase python3-pymatgen nlohmann-json3-dev slurm-wlm munge)
 missing=()
 for p in "${packages[@]}"; do

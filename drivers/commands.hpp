@@ -22,6 +22,7 @@ int run(const Args& args, const pipeline::MpiSession& mpi);
 int resume(const Args& args, const pipeline::MpiSession& mpi);
 int status(const Args& args);
 int export_tables(const Args& args);
+int benchmark(const Args& args, const pipeline::MpiSession& mpi);
 
 /// A path option. Boost reads std::filesystem::path with operator>>, which stops at the first
 /// space (and drops quotes), so paths are taken as whole strings.

@@ -28,6 +28,9 @@ campaign commands (settings from an INI campaign file; examples in inputs/campai
              example: ionscreen export runs/demo-li --table results --out demo-li.csv
 
 tools:
+  benchmark  seeded virtual campaigns (the campaign code, table engine in-process) against a
+             complete barrier table, per strategy against random search; CSV curves and plots
+             example: ionscreen benchmark --trials 50 --out runs/benchmark --plot
   replay     seeded Bayesian-optimisation trials against a complete barrier table, against
              random search, in optimum and threshold mode
              example: ionscreen replay --table inputs/demo/demo_landscape.csv --trials 20
@@ -51,9 +54,11 @@ int main(int argc, char** argv) {
   ionscreen::drivers::keep_large_blocks_in_heap();
   const std::string command = argc > 1 ? argv[1] : "";
   // Under mpirun, every rank runs this main: for run and resume, rank 0 runs the campaign and the
-  // others score shares of the candidate pool. No other command uses MPI (the job processes a
-  // campaign starts inherit mpirun's environment and must not join its MPI job).
-  const ionscreen::pipeline::MpiSession mpi(argc, argv, command == "run" || command == "resume");
+  // others score shares of the candidate pool; benchmark deals its trials over the ranks (and
+  // starts no job processes). No other command uses MPI (the job processes a campaign starts
+  // inherit mpirun's environment and must not join its MPI job).
+  const ionscreen::pipeline::MpiSession mpi(argc, argv, command == "run" || command == "resume" ||
+                                                           command == "benchmark");
   const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
   try {
     namespace d = ionscreen::drivers;
@@ -63,6 +68,7 @@ int main(int argc, char** argv) {
     if (command == "status") return d::status(args);
     if (command == "export") return d::export_tables(args);
     if (command == "replay") return d::replay(args);
+    if (command == "benchmark") return d::benchmark(args, mpi);
     if (command == "bvse") return d::bvse(args);
     if (command == "landscape") return d::landscape(args);
     if (command == "job") return d::job(args);

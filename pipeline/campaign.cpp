@@ -90,6 +90,8 @@ CampaignPaths::CampaignPaths(const std::filesystem::path& dir)
       lock(dir / "campaign.lock"),
       jobs(dir / "jobs") {}
 
+void CampaignFileStore::save(const CampaignRecord& record) { write_campaign_file(record, file_); }
+
 CandidatePool open_or_build_pool(const CampaignConfig& config, const BuildProgress& progress) {
   const CampaignPaths paths(config.directory);
   if (std::filesystem::exists(paths.candidates)) return read_pool(paths.candidates);
@@ -105,7 +107,9 @@ Campaign::Campaign(CampaignConfig config, Backend& backend, const Engine& engine
       paths_(config_.directory),
       backend_(backend),
       engine_(engine),
-      events_(std::move(events)) {
+      events_(std::move(events)),
+      own_store_(std::make_unique<CampaignFileStore>(paths_.campaign)),
+      store_(own_store_.get()) {
   std::filesystem::create_directories(paths_.jobs);
   lock_directory();
 
@@ -131,19 +135,43 @@ Campaign::Campaign(CampaignConfig config, Backend& backend, const Engine& engine
     record_.config_ini = to_ini(config_);  // budgets, limits and backend may change on resume
     saved = gp::state_from_text(record_.optimizer_state);
   } else {
-    record_.name = config_.name;
-    record_.instance = new_instance(paths_.directory);
-    record_.config_ini = to_ini(config_);
-    record_.pool_fingerprint = std::to_string(pool_.fingerprint);
-    record_.pool_size = static_cast<std::int64_t>(pool_.size());
-    record_.created = now();
-    if (config_.mode == "threshold") {
-      const ResolvedThreshold t = resolve_threshold(config_);
-      record_.threshold = t.value;
-      record_.threshold_how = t.how;
-    }
+    start_record();
   }
   auto source = load_transfer_source(config_, features, record_);
+  start_optimizer(features, std::move(source), std::move(saved), std::move(scoring), resuming);
+}
+
+Campaign::Campaign(CampaignConfig config, CandidatePool pool, std::optional<gp::SourceTask> source,
+                   Backend& backend, const Engine& engine, CampaignStore& store,
+                   CampaignEvents events)
+    : config_(std::move(config)),
+      paths_(config_.directory),
+      backend_(backend),
+      engine_(engine),
+      events_(std::move(events)),
+      store_(&store),
+      pool_(std::move(pool)) {
+  start_record();
+  start_optimizer(pipeline::features(pool_), std::move(source), std::nullopt, nullptr, false);
+}
+
+void Campaign::start_record() {
+  record_.name = config_.name;
+  record_.instance = new_instance(paths_.directory);
+  record_.config_ini = to_ini(config_);
+  record_.pool_fingerprint = std::to_string(pool_.fingerprint);
+  record_.pool_size = static_cast<std::int64_t>(pool_.size());
+  record_.created = now();
+  if (config_.mode == "threshold") {
+    const ResolvedThreshold t = resolve_threshold(config_);
+    record_.threshold = t.value;
+    record_.threshold_how = t.how;
+  }
+}
+
+void Campaign::start_optimizer(const Features& features, std::optional<gp::SourceTask> source,
+                               std::optional<gp::OptimizerState> saved,
+                               std::shared_ptr<gp::PoolScoring> scoring, bool resuming) {
   optimizer_.emplace(optimizer_config(config_, features, record_.threshold), features.X,
                      features.groups, std::move(source), std::move(saved));
   if (scoring) optimizer_->set_pool_scoring(std::move(scoring));
@@ -210,7 +238,7 @@ std::vector<Eigen::Index> Campaign::candidates_in_flight() const {
 void Campaign::checkpoint() {
   record_.optimizer_state = gp::to_text(optimizer_->state());
   if (run_started_ > 0) record_.elapsed = elapsed_before_ + (now() - run_started_);
-  write_campaign_file(record_, paths_.campaign);
+  store_->save(record_);
 }
 
 JobRecord& Campaign::plan(std::int64_t candidate, int attempt) {
@@ -227,7 +255,7 @@ JobRecord& Campaign::plan(std::int64_t candidate, int attempt) {
 
 void Campaign::submit(JobRecord& job) {
   const std::filesystem::path dir = paths_.directory / job.directory;
-  std::filesystem::create_directories(dir);
+  if (engine_.needs_directory()) std::filesystem::create_directories(dir);
   const auto i = static_cast<std::size_t>(job.candidate);
   engine_.write_inputs({job.job_id, pool_.names[i], pool_.carrier, pool_.structures[i], job.attempt}, dir);
   Submission s;
@@ -485,7 +513,8 @@ std::string Campaign::run() {
       submit_planned();
       continue;
     }
-    std::this_thread::sleep_for(std::chrono::duration<double>(config_.poll_seconds));
+    if (config_.poll_seconds > 0)
+      std::this_thread::sleep_for(std::chrono::duration<double>(config_.poll_seconds));
   }
 }
 

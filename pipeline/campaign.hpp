@@ -48,6 +48,30 @@ struct CampaignPaths {
   explicit CampaignPaths(const std::filesystem::path& dir);
 };
 
+/// Where a campaign's record goes at every checkpoint: the campaign file for real runs
+/// (CampaignFileStore), nowhere for virtual campaigns that only need the decisions (NoStore).
+class CampaignStore {
+ public:
+  virtual ~CampaignStore() = default;
+  virtual void save(const CampaignRecord& record) = 0;
+};
+
+/// campaign.h5, written atomically (write_campaign_file).
+class CampaignFileStore : public CampaignStore {
+ public:
+  explicit CampaignFileStore(std::filesystem::path file) : file_(std::move(file)) {}
+  void save(const CampaignRecord& record) override;
+
+ private:
+  std::filesystem::path file_;
+};
+
+/// Keeps nothing: the record lives in the Campaign object only.
+class NoStore : public CampaignStore {
+ public:
+  void save(const CampaignRecord&) override {}
+};
+
 /// The candidate pool of a campaign directory: read from candidates.h5, or built and written
 /// there if it does not exist yet (what `ionscreen enumerate` does).
 CandidatePool open_or_build_pool(const CampaignConfig& config, const BuildProgress& progress = {});
@@ -61,6 +85,13 @@ class Campaign {
   /// pool scoring with other MPI ranks.
   Campaign(CampaignConfig config, Backend& backend, const Engine& engine, CampaignEvents events,
            std::shared_ptr<gp::PoolScoring> scoring = nullptr);
+  /// A new campaign without a directory (a virtual campaign): the pool and the transfer source
+  /// are given, the record goes to `store` (NoStore: nowhere), no lock is taken and no job
+  /// directory is made unless the engine needs one. config.directory, space, table, the
+  /// threshold reference and transfer_source are not read; a quantile threshold is not resolved
+  /// (give an absolute one). The same decisions, retries and stop rules as any campaign.
+  Campaign(CampaignConfig config, CandidatePool pool, std::optional<gp::SourceTask> source,
+           Backend& backend, const Engine& engine, CampaignStore& store, CampaignEvents events = {});
   ~Campaign();
   Campaign(const Campaign&) = delete;
   Campaign& operator=(const Campaign&) = delete;
@@ -73,6 +104,9 @@ class Campaign {
 
  private:
   void lock_directory();
+  void start_record();
+  void start_optimizer(const Features& features, std::optional<gp::SourceTask> source, std::optional<gp::OptimizerState> saved,
+                       std::shared_ptr<gp::PoolScoring> scoring, bool resuming);
   void reconcile();
   void poll_and_ingest();
   void ingest(JobRecord& job, JobState scheduler_state, const std::string& scheduler_reason);
@@ -94,6 +128,8 @@ class Campaign {
   Backend& backend_;
   const Engine& engine_;
   CampaignEvents events_;
+  std::unique_ptr<CampaignStore> own_store_;  ///< the file store of a directory campaign
+  CampaignStore* store_ = nullptr;
   int lock_fd_ = -1;
   CandidatePool pool_;
   CampaignRecord record_;

@@ -40,6 +40,9 @@ class Engine {
  public:
   virtual ~Engine() = default;
   virtual std::string name() const = 0;
+  /// Whether the campaign must create the job directory before write_inputs (false for an
+  /// engine that computes in this process and writes nothing, such as TableOracle).
+  virtual bool needs_directory() const { return true; }
   /// Writes job.json (protocol 1) and the engine's inputs into `dir`, which exists. Idempotent:
   /// the same spec gives the same files, written atomically.
   virtual void write_inputs(const JobSpec& job, const std::filesystem::path& dir) const = 0;

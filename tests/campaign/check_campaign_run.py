@@ -111,9 +111,11 @@ best = min(j["e_b"] for j in ledger(os.path.join(work, "target", "campaign.h5"))
 c.check(best <= target, f"target reached: best {best} <= {target}")
 
 # --- threshold mode ----------------------------------------------------------------------------
+# One job at a time, so that the proposals do not depend on which result arrives first.
 ini_t = os.path.join(work, "thr.ini")
 write_ini(ini_t, table, os.path.join(work, "thr"),
-          {"search.threshold": "0.3", "search.budget": "40", "search.batch": "1"}, mode="threshold")
+          {"search.threshold": "0.3", "search.budget": "40", "search.batch": "1",
+           "jobs.max_in_flight": "1"}, mode="threshold")
 ionscreen(binary, "run", ini_t, check=0)
 with h5py.File(os.path.join(work, "thr", "campaign.h5"), "r") as f:
     c.check(abs(f.attrs["threshold"] - 0.3) < 1e-15, "threshold 0.3 eV recorded")
