@@ -425,7 +425,14 @@ bool Campaign::propose() {
     const double nan = std::nan("");
     for (const auto i : named) d.picks.push_back({i, nan, nan, nan});
   } else {
-    const gp::Proposal p = optimizer_->propose(room, candidates_in_flight());
+    gp::Proposal p = optimizer_->propose(room, candidates_in_flight());
+    if (p.picks.empty() && p.threshold) {
+      // The model has decided every label: compute the candidates it only predicts below the
+      // threshold, so that every reported hit is a calculated one (the model may yet change its
+      // mind on some, and then the search goes on).
+      p.picks = unconfirmed_hits(room);
+      if (!p.picks.empty()) p.reason = "computing predicted hits";
+    }
     if (p.picks.empty()) {
       if (p.reason.rfind("waiting", 0) != 0) {
         exhausted_ = true;
@@ -455,6 +462,21 @@ bool Campaign::propose() {
     events_.line("proposal " + std::to_string(made.index) + " (" + made.reason + "):" + names);
   }
   return true;
+}
+
+std::vector<gp::Pick> Campaign::unconfirmed_hits(int count) const {
+  std::vector<bool> taken(pool_.size(), false);
+  for (const auto& o : optimizer_->state().observations) taken[static_cast<std::size_t>(o.id)] = true;
+  for (const auto id : optimizer_->state().failed) taken[static_cast<std::size_t>(id)] = true;
+  for (const auto id : optimizer_->state().pending) taken[static_cast<std::size_t>(id)] = true;
+  for (const auto id : candidates_in_flight()) taken[static_cast<std::size_t>(id)] = true;
+  std::vector<gp::Pick> picks;
+  const auto& labels = optimizer_->labels();
+  const double nan = std::nan("");
+  for (std::size_t i = 0; i < labels.size() && static_cast<int>(picks.size()) < count; ++i)
+    if (labels[i] == gp::Label::below && !taken[i])
+      picks.push_back({static_cast<Eigen::Index>(i), nan, nan, nan});
+  return picks;
 }
 
 std::optional<std::string> Campaign::stop_reason() const {

@@ -1,7 +1,9 @@
 #pragma once
 /// The campaign state machine: enumerate -> propose -> submit -> poll -> ingest -> refit ->
 /// propose ..., in optimum or threshold mode, until a stop rule holds (evaluation budget, target
-/// reached, nothing undecided, pool exhausted, wall-clock limit).
+/// reached, nothing undecided, pool exhausted, wall-clock limit). In threshold mode, "nothing
+/// undecided" also requires every candidate the model labels below the threshold to have been
+/// computed: a reported hit is always a calculated one.
 ///
 /// Every decision is durable before its action (docs/campaign_file.md):
 ///  1. propose: decision record + planned jobs + optimiser state -> checkpoint;
@@ -115,6 +117,7 @@ class Campaign {
   void scheduler_trouble(const char* what, const std::string& message);
   void submit(JobRecord& job);
   bool propose();
+  std::vector<gp::Pick> unconfirmed_hits(int count) const;
   std::optional<std::string> stop_reason() const;
   void checkpoint();
   void report_status() const;
