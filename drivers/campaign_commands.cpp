@@ -130,7 +130,7 @@ int status(const Args& args) {
     return 0;
   const auto file = pl::locate_campaign_file(where);
   const auto record = pl::read_campaign_file(file);
-  fmt::print("{}", pl::status_text(record, pl::read_pool(file.parent_path() / "candidates.h5")));
+  fmt::print("{}", pl::status_text(record, pl::read_pool(pl::CampaignPaths(file.parent_path()).candidates)));
   return 0;
 }
 
@@ -148,7 +148,7 @@ int export_tables(const Args& args) {
   const auto kind = pl::parse_export_table(table);
   const auto file = pl::locate_campaign_file(where);
   const std::string csv = pl::export_csv(pl::read_campaign_file(file),
-                                         pl::read_pool(file.parent_path() / "candidates.h5"), kind);
+                                         pl::read_pool(pl::CampaignPaths(file.parent_path()).candidates), kind);
   if (out.empty()) {
     std::cout << csv;
     return 0;

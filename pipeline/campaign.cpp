@@ -20,6 +20,7 @@
 #include "gp/text.hpp"
 #include "pipeline/campaign_setup.hpp"
 #include "pipeline/error.hpp"
+#include "pipeline/fnv1a.hpp"
 
 namespace ionscreen::pipeline {
 namespace {
@@ -61,10 +62,8 @@ std::string scheduler_ending(JobState s, const std::string& reason) {
 
 /// 8 hex digits from the directory, the time and this process: a new campaign's instance.
 std::string new_instance(const std::filesystem::path& directory) {
-  std::uint64_t h = 1469598103934665603ULL;
-  const std::string seed = std::filesystem::absolute(directory).string() + "|" +
-                           std::to_string(now()) + "|" + std::to_string(::getpid());
-  for (const unsigned char c : seed) h = (h ^ c) * 1099511628211ULL;
+  const std::uint64_t h = fnv1a(std::filesystem::absolute(directory).string() + "|" +
+                                std::to_string(now()) + "|" + std::to_string(::getpid()));
   char out[9];
   std::snprintf(out, sizeof out, "%08llx", static_cast<unsigned long long>(h >> 32));
   return out;
@@ -82,13 +81,6 @@ std::string live_holder(const std::filesystem::path& lock) {
 }
 
 }  // namespace
-
-CampaignPaths::CampaignPaths(const std::filesystem::path& dir)
-    : directory(dir),
-      campaign(dir / "campaign.h5"),
-      candidates(dir / "candidates.h5"),
-      lock(dir / "campaign.lock"),
-      jobs(dir / "jobs") {}
 
 void CampaignFileStore::save(const CampaignRecord& record) { write_campaign_file(record, file_); }
 

@@ -44,12 +44,6 @@ struct CampaignEvents {
   std::function<void(const std::string&)> status;
 };
 
-/// The campaign directory's files.
-struct CampaignPaths {
-  std::filesystem::path directory, campaign, candidates, lock, jobs;
-  explicit CampaignPaths(const std::filesystem::path& dir);
-};
-
 /// Where a campaign's record goes at every checkpoint: the campaign file for real runs
 /// (CampaignFileStore), nowhere for virtual campaigns that only need the decisions (NoStore).
 class CampaignStore {

@@ -207,7 +207,8 @@ void write_campaign_file(const CampaignRecord& record, const std::filesystem::pa
       write_table(g, picks, pick_columns());
     }
     f.create_group("optimizer").write_strings("state", {record.optimizer_state});
-    f.create_external_link("candidates", "candidates.h5", "/candidates");
+    const CampaignPaths paths(file.parent_path());
+    f.create_external_link("candidates", paths.candidates.filename().string(), "/candidates");
   });
 }
 

@@ -14,6 +14,17 @@ namespace ionscreen::pipeline {
 
 inline constexpr int kCampaignSchemaVersion = 1;
 
+/// The campaign directory's files.
+struct CampaignPaths {
+  std::filesystem::path directory, campaign, candidates, lock, jobs;
+  explicit CampaignPaths(const std::filesystem::path& dir)
+      : directory(dir),
+        campaign(dir / "campaign.h5"),
+        candidates(dir / "candidates.h5"),
+        lock(dir / "campaign.lock"),
+        jobs(dir / "jobs") {}
+};
+
 /// One (candidate, attempt). States: planned (decided, durable, not known to be submitted),
 /// submitted (the scheduler has it: scheduler_id set), done (E_b recorded), failed (this attempt
 /// failed; `reason` says why; a later attempt may follow).

@@ -44,8 +44,8 @@ std::string candidate_status(const std::vector<const JobRecord*>& jobs) {
 }  // namespace
 
 std::filesystem::path locate_campaign_file(const std::filesystem::path& where) {
-  if (std::filesystem::is_directory(where)) return where / "campaign.h5";
-  if (where.extension() == ".ini") return load_campaign_config(where).directory / "campaign.h5";
+  if (std::filesystem::is_directory(where)) return CampaignPaths(where).campaign;
+  if (where.extension() == ".ini") return CampaignPaths(load_campaign_config(where).directory).campaign;
   return where;
 }
 

@@ -12,11 +12,7 @@ namespace ionscreen::pipeline {
 ResolvedThreshold resolve_threshold(const CampaignConfig& config) {
   const Threshold t = parse_threshold(config.threshold);
   if (t.kind == Threshold::Kind::absolute) return {t.value, "absolute"};
-  Table table = read_table(config.threshold_reference);
-  if (!config.threshold_where.empty()) {
-    const auto eq = config.threshold_where.find('=');
-    table = table.where(config.threshold_where.substr(0, eq), config.threshold_where.substr(eq + 1));
-  }
+  const Table table = read_table(config.threshold_reference).where(config.threshold_where);
   const Eigen::VectorXd column = table.values.col(table.column(config.threshold_column));
   const double value = resolve(t, std::vector<double>(column.begin(), column.end()));
   std::ostringstream how;
@@ -46,9 +42,9 @@ std::optional<gp::SourceTask> load_transfer_source(const CampaignConfig& config,
                                                    const Features& target, CampaignRecord& record) {
   if (config.transfer == "none") return std::nullopt;
   std::filesystem::path file = config.transfer_source;
-  if (std::filesystem::is_directory(file)) file /= "campaign.h5";
+  if (std::filesystem::is_directory(file)) file = CampaignPaths(file).campaign;
   const CampaignRecord source = read_campaign_file(file);
-  const CandidatePool pool = read_pool(file.parent_path() / "candidates.h5");
+  const CandidatePool pool = read_pool(CampaignPaths(file.parent_path()).candidates);
   if (std::to_string(pool.fingerprint) != source.pool_fingerprint)
     throw InputError(file.string() + ": its candidates.h5 is not the one the campaign was run on");
   std::vector<Eigen::Index> rows;

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "pipeline/error.hpp"
+#include "pipeline/fnv1a.hpp"
 #include "pipeline/hdf5/hdf5_file.hpp"
 #include "pipeline/table.hpp"
 #include "structures/bv_relax.hpp"
@@ -18,20 +19,6 @@ namespace st = ionscreen::structures;
 namespace {
 
 constexpr int kPoolSchemaVersion = 1;
-
-void mix(std::uint64_t& h, const void* data, std::size_t size) {
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < size; ++i) h = (h ^ bytes[i]) * 1099511628211ULL;
-}
-
-/// (column, value) of a "column=value" filter; empty column for no filter.
-std::pair<std::string, std::string> split_filter(const std::string& where) {
-  if (where.empty()) return {};
-  const auto eq = where.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw InputError("filter '" + where + "': expected column=value (e.g. carrier=Na)");
-  return {where.substr(0, eq), where.substr(eq + 1)};
-}
 
 CandidatePool pool_from_space(const CampaignConfig& config, const BuildProgress& progress) {
   const st::ElementTable elements = st::ElementTable::load(config.inputs / "elements");
@@ -124,13 +111,13 @@ std::size_t CandidatePool::index(const std::string& name) const {
 }
 
 std::uint64_t fingerprint(const CandidatePool& pool) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (const auto& n : pool.names) mix(h, n.c_str(), n.size() + 1);
-  for (const auto& n : pool.descriptor_names) mix(h, n.c_str(), n.size() + 1);
+  std::uint64_t h = kFnv1aOffset;
+  for (const auto& n : pool.names) h = fnv1a(n.c_str(), n.size() + 1, h);
+  for (const auto& n : pool.descriptor_names) h = fnv1a(n.c_str(), n.size() + 1, h);
   for (Eigen::Index i = 0; i < pool.descriptors.rows(); ++i)
     for (Eigen::Index j = 0; j < pool.descriptors.cols(); ++j) {
       const double v = pool.descriptors(i, j);
-      mix(h, &v, sizeof v);
+      h = fnv1a(&v, sizeof v, h);
     }
   return h;
 }
@@ -147,8 +134,7 @@ CandidatePool pool_from_table(const std::filesystem::path& file, const std::stri
   if (table.key_name != key)
     throw InputError(file.string() + ": the first column is '" + table.key_name +
                      "', not the key column '" + key + "' the campaign names");
-  if (const auto [column, value] = split_filter(where); !column.empty())
-    table = table.where(column, value);
+  table = table.where(where);
   CandidatePool pool = pool_from_table(table, file.string() + (where.empty() ? "" : " where " + where));
   pool.carrier = carrier;
   return pool;

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "pipeline/error.hpp"
+#include "pipeline/fnv1a.hpp"
 #include "pipeline/threshold.hpp"
 #include "structures/bv_relax.hpp"
 #include "structures/bvse.hpp"
@@ -20,10 +21,8 @@ namespace st = ionscreen::structures;
 namespace {
 
 std::string fnv1a_hex(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (const unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
   char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(fnv1a(text)));
   return out;
 }
 

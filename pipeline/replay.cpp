@@ -33,13 +33,7 @@ int evaluations_to(gp::Optimizer& opt, const Eigen::VectorXd& truth, Eigen::Inde
 }  // namespace
 
 ReplayResult run_replay(const ReplayConfig& config, Progress progress) {
-  Table table = read_table(config.table);
-  if (!config.where.empty()) {
-    const auto eq = config.where.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw InputError("--where '" + config.where + "': expected column=value (e.g. carrier=Na)");
-    table = table.where(config.where.substr(0, eq), config.where.substr(eq + 1));
-  }
+  const Table table = read_table(config.table).where(config.where);
   Eigen::Index target_col;
   try {
     target_col = table.column(config.target);

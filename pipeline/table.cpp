@@ -64,6 +64,14 @@ Table Table::where(const std::string& name, const std::string& value) const {
   return out;
 }
 
+Table Table::where(const std::string& filter) const {
+  if (filter.empty()) return *this;
+  const auto eq = filter.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError("filter '" + filter + "': expected column=value (e.g. carrier=Na)");
+  return where(filter.substr(0, eq), filter.substr(eq + 1));
+}
+
 Table read_table(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path.string() + ": cannot open for reading");

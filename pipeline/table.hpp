@@ -22,6 +22,9 @@ struct Table {
   std::size_t text_column(const std::string& name) const;
   /// The rows whose text column `name` equals `value` (InputError if none).
   Table where(const std::string& name, const std::string& value) const;
+  /// The same from a filter "column=value"; an empty filter keeps every row. InputError naming
+  /// the filter when it is not of that form.
+  Table where(const std::string& filter) const;
 };
 
 /// Read `path`. Throws InputError naming the file, line and field for anything malformed:
