@@ -17,6 +17,8 @@ int replay(const Args& args);
 int bvse(const Args& args);
 int landscape(const Args& args);
 int job(const Args& args);
+int barrier(const Args& args);
+int dft_step(const Args& args);
 int enumerate(const Args& args);
 int run(const Args& args, const pipeline::MpiSession& mpi);
 int resume(const Args& args, const pipeline::MpiSession& mpi);

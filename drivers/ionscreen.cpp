@@ -28,6 +28,9 @@ campaign commands (settings from an INI campaign file; examples in inputs/campai
              example: ionscreen export runs/demo-li --table results --out demo-li.csv
 
 tools:
+  barrier    one structure's carrier migration barrier with a campaign's engine (bvse, or the
+             DFT/NEB codes qe, cp2k, vasp: end points relaxed, then CI-NEB), run here and now
+             example: ionscreen barrier tests/dft/qe_li2o.ini tests/dft/li2o.cif runs/li2o-qe
   benchmark  seeded virtual campaigns (the campaign code, table engine in-process) against a
              complete barrier table, per strategy against random search; CSV curves and plots
              example: ionscreen benchmark --trials 50 --out runs/benchmark --plot
@@ -40,6 +43,8 @@ tools:
   job        run one job directory with a built-in engine (bvse, table): what the job wrappers
              in cluster/wrappers/ call
              example: ionscreen job runs/demo-li/jobs/c000017-a1
+  dft-step   one decision of a DFT/NEB job's stage runner: what cluster/wrappers/dft.sh calls
+             example: ionscreen dft-step runs/qe-li/jobs/c000017-a1
   landscape  relax every composition of a candidate space and compute its BVSE barriers
              example: ionscreen landscape --out inputs/landscape/bvse_tavorite.csv
 
@@ -72,6 +77,8 @@ int main(int argc, char** argv) {
     if (command == "bvse") return d::bvse(args);
     if (command == "landscape") return d::landscape(args);
     if (command == "job") return d::job(args);
+    if (command == "barrier") return d::barrier(args);
+    if (command == "dft-step") return d::dft_step(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return 0;

@@ -84,6 +84,22 @@ std::string live_holder(const std::filesystem::path& lock) {
 
 void CampaignFileStore::save(const CampaignRecord& record) { write_campaign_file(record, file_); }
 
+namespace {
+
+/// The element symbols in candidate names that are formulas ("LiFeSO4F": Li Fe S O F).
+std::set<std::string> formula_elements(const std::vector<std::string>& names) {
+  std::set<std::string> elements;
+  for (const auto& name : names)
+    for (std::size_t i = 0; i < name.size(); ++i)
+      if (std::isupper(static_cast<unsigned char>(name[i]))) {
+        const bool two = i + 1 < name.size() && std::islower(static_cast<unsigned char>(name[i + 1]));
+        elements.insert(name.substr(i, two ? 2 : 1));
+      }
+  return elements;
+}
+
+}  // namespace
+
 CandidatePool open_or_build_pool(const CampaignConfig& config, const BuildProgress& progress) {
   const CampaignPaths paths(config.directory);
   if (std::filesystem::exists(paths.candidates)) return read_pool(paths.candidates);
@@ -108,6 +124,7 @@ Campaign::Campaign(CampaignConfig config, Backend& backend, const Engine& engine
   pool_ = open_or_build_pool(config_, [&](std::size_t done, std::size_t total) {
     if (events_.status) events_.status("building candidates " + std::to_string(done) + "/" + std::to_string(total));
   });
+  if (!pool_.structures.empty()) engine_.check_elements(formula_elements(pool_.names));
   const Features features = pipeline::features(pool_);
   const bool resuming = std::filesystem::exists(paths_.campaign);
   std::optional<gp::OptimizerState> saved;
@@ -249,7 +266,9 @@ void Campaign::submit(JobRecord& job) {
   const std::filesystem::path dir = paths_.directory / job.directory;
   if (engine_.needs_directory()) std::filesystem::create_directories(dir);
   const auto i = static_cast<std::size_t>(job.candidate);
-  engine_.write_inputs({job.job_id, pool_.names[i], pool_.carrier, pool_.structures[i], job.attempt}, dir);
+  const std::filesystem::path previous =
+      job.attempt > 1 ? paths_.directory / "jobs" / job_id(job.candidate, job.attempt - 1) : "";
+  engine_.write_inputs({job.job_id, pool_.names[i], pool_.carrier, pool_.structures[i], job.attempt, previous}, dir);
   Submission s;
   s.job_id = job.job_id;
   s.name = submission_name(job);

@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "pipeline/error.hpp"
+#include "pipeline/dft/dft_settings.hpp"
 #include "pipeline/faults.hpp"
 #include "pipeline/threshold.hpp"
 #include "structures/error.hpp"
@@ -158,32 +159,58 @@ struct Section {
   }
 };
 
-using Text = std::string CampaignConfig::*;
+/// A field of the config as a callable giving a reference to it in a const or non-const config,
+/// so one key helper serves top-level fields and the [dft] settings alike.
+template <class T>
+auto member(T CampaignConfig::*field) {
+  return [field](auto& c) -> auto& { return c.*field; };
+}
+template <class T>
+auto dft_member(T dft::DftSettings::*field) {
+  return [field](auto& c) -> auto& { return c.dft.*field; };
+}
 
-Key text_key(std::string name, Text field, bool may_be_empty) {
+template <class F>
+Key text_key(std::string name, F field, bool may_be_empty) {
   return {std::move(name),
           [field, may_be_empty](CampaignConfig& c, const Value& v) {
             if (v.text.empty() && !may_be_empty) v.fail("empty", "a non-empty value");
-            c.*field = v.text;
+            field(c) = v.text;
           },
-          [field](const CampaignConfig& c) { return c.*field; }};
+          [field](const CampaignConfig& c) { return field(c); }};
+}
+Key text_key(std::string name, std::string CampaignConfig::*field, bool may_be_empty) {
+  return text_key(std::move(name), member(field), may_be_empty);
 }
 
-Key choice_key(std::string name, Text field, std::vector<std::string> accepted) {
+template <class F>
+Key choice_key(std::string name, F field, std::vector<std::string> accepted) {
   return {std::move(name),
-          [field, accepted](CampaignConfig& c, const Value& v) { c.*field = v.choice(accepted); },
-          [field](const CampaignConfig& c) { return c.*field; }};
+          [field, accepted](CampaignConfig& c, const Value& v) { field(c) = v.choice(accepted); },
+          [field](const CampaignConfig& c) { return field(c); }};
+}
+Key choice_key(std::string name, std::string CampaignConfig::*field,
+               std::vector<std::string> accepted) {
+  return choice_key(std::move(name), member(field), std::move(accepted));
 }
 
+template <class F>
+Key path_key(std::string name, F field) {
+  return {std::move(name), [field](CampaignConfig& c, const Value& v) { field(c) = v.path(); },
+          [field](const CampaignConfig& c) { return field(c).string(); }};
+}
 Key path_key(std::string name, fs::path CampaignConfig::*field) {
-  return {std::move(name), [field](CampaignConfig& c, const Value& v) { c.*field = v.path(); },
-          [field](const CampaignConfig& c) { return (c.*field).string(); }};
+  return path_key(std::move(name), member(field));
 }
 
-Key int_key(std::string name, int CampaignConfig::*field, int low, int high, std::string expected) {
+template <class F>
+Key int_key(std::string name, F field, int low, int high, std::string expected) {
   return {std::move(name),
-          [=](CampaignConfig& c, const Value& v) { c.*field = v.integer(low, high, expected); },
-          [field](const CampaignConfig& c) { return std::to_string(c.*field); }};
+          [=](CampaignConfig& c, const Value& v) { field(c) = v.integer(low, high, expected); },
+          [field](const CampaignConfig& c) { return std::to_string(field(c)); }};
+}
+Key int_key(std::string name, int CampaignConfig::*field, int low, int high, std::string expected) {
+  return int_key(std::move(name), member(field), low, high, std::move(expected));
 }
 
 /// Shortest text that reads back to the same double.
@@ -191,6 +218,64 @@ std::string exact(double v) {
   char buffer[64];
   const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
   return ec == std::errc() ? std::string(buffer, end) : std::to_string(v);
+}
+
+/// A number accepted when `ok(value)`; `expected` says which are.
+Key number_key(std::string name, double dft::DftSettings::*field, bool (*ok)(double),
+               std::string expected) {
+  return {std::move(name),
+          [=](CampaignConfig& c, const Value& v) {
+            const double x = v.number(expected);
+            if (!ok(x)) v.fail("out of range", expected);
+            c.dft.*field = x;
+          },
+          [field](const CampaignConfig& c) { return exact(c.dft.*field); }};
+}
+bool positive(double x) { return x > 0.0; }
+bool non_negative(double x) { return x >= 0.0; }
+
+Key bool_key(std::string name, bool dft::DftSettings::*field) {
+  return {std::move(name),
+          [field](CampaignConfig& c, const Value& v) { c.dft.*field = v.choice({"true", "false"}) == "true"; },
+          [field](const CampaignConfig& c) { return std::string(c.dft.*field ? "true" : "false"); }};
+}
+
+/// "Fe:5.3, Co:6.2": element symbols with a value each, separated by commas or spaces.
+template <class T>
+Key element_map_key(std::string name, std::map<std::string, T> dft::DftSettings::*field,
+                    std::string example) {
+  return {std::move(name),
+          [=](CampaignConfig& c, const Value& v) {
+            const std::string expected = "Element:value pairs separated by commas, e.g. " + example;
+            std::string spaced = v.text;
+            std::replace(spaced.begin(), spaced.end(), ',', ' ');
+            std::istringstream words(spaced);
+            std::map<std::string, T> map;
+            for (std::string word; words >> word;) {
+              const auto colon = word.find(':');
+              const std::string element = word.substr(0, colon);
+              const bool symbol = !element.empty() && element.size() <= 2 &&
+                                  std::isupper(static_cast<unsigned char>(element[0])) &&
+                                  (element.size() == 1 || std::islower(static_cast<unsigned char>(element[1])));
+              if (colon == std::string::npos || colon + 1 == word.size() || !symbol)
+                v.fail("'" + word + "' is not Element:value", expected);
+              if (map.contains(element)) v.fail(element + " given twice", expected);
+              if constexpr (std::is_same_v<T, double>)
+                map[element] = Value{v.section, v.key, word.substr(colon + 1), v.where, v.base}.number(expected);
+              else
+                map[element] = word.substr(colon + 1);
+            }
+            c.dft.*field = map;
+          },
+          [field](const CampaignConfig& c) {
+            std::string text;
+            for (const auto& [element, value] : c.dft.*field) {
+              text += (text.empty() ? "" : ", ") + element + ":";
+              if constexpr (std::is_same_v<T, double>) text += exact(value);
+              else text += value;
+            }
+            return text;
+          }};
 }
 
 void check_name(const Value& v) {
@@ -286,7 +371,7 @@ const std::vector<Section>& schema() {
         choice_key("transfer", &C::transfer, {"none", "hp", "posterior", "multitask", "auto"}),
         path_key("transfer_source", &C::transfer_source)}},
       {"engine",
-       {choice_key("name", &C::engine, {"bvse", "table"}),
+       {choice_key("name", &C::engine, {"bvse", "table", "qe", "cp2k", "vasp"}),
         choice_key("barrier", &C::barrier, {"E_1D", "E_2D", "E_3D"}),
         {"grid_spacing",
          [](C& c, const Value& v) {
@@ -304,6 +389,80 @@ const std::vector<Section>& schema() {
            c.faults = v.text;
          },
          [](const C& c) { return c.faults; }}}},
+      {"dft",
+       {choice_key("method", dft_member(&dft::DftSettings::method), {"dft", "xtb"}),
+        choice_key("functional", dft_member(&dft::DftSettings::functional), {"PBE", "PBEsol"}),
+        number_key("cutoff", &dft::DftSettings::cutoff, non_negative,
+                   "a cut-off in eV >= 0 (0: the code's default)"),
+        number_key("cutoff_rho", &dft::DftSettings::cutoff_rho, non_negative,
+                   "a charge-density cut-off in eV >= 0 (0: 8 x cutoff)"),
+        number_key("kspacing", &dft::DftSettings::kspacing, non_negative,
+                   "a k-point spacing in 1/angstrom >= 0 (0: Gamma only)"),
+        choice_key("spin", dft_member(&dft::DftSettings::spin), {"auto", "on", "off"}),
+        element_map_key("magmom", &dft::DftSettings::magmom, "Fe:5, Mn:5"),
+        element_map_key("hubbard_u", &dft::DftSettings::hubbard_u, "Fe:5.3, Co:6.2"),
+        number_key("scf_tolerance", &dft::DftSettings::scf_tolerance, positive,
+                   "an energy in eV > 0, e.g. 1e-5"),
+        int_key("max_scf_steps", dft_member(&dft::DftSettings::max_scf_steps), 1, 100000,
+                "an integer >= 1"),
+        int_key("images", dft_member(&dft::DftSettings::images), 1, 50,
+                "an integer from 1 to 50 (intermediate images)"),
+        bool_key("climbing", &dft::DftSettings::climbing),
+        number_key("spring", &dft::DftSettings::spring, positive, "a spring constant in eV/angstrom^2 > 0"),
+        number_key("neb_force_tolerance", &dft::DftSettings::neb_force_tolerance, positive,
+                   "a force in eV/angstrom > 0"),
+        number_key("relax_force_tolerance", &dft::DftSettings::relax_force_tolerance, positive,
+                   "a force in eV/angstrom > 0"),
+        int_key("max_neb_steps", dft_member(&dft::DftSettings::max_neb_steps), 1, 100000,
+                "an integer >= 1"),
+        int_key("max_relax_steps", dft_member(&dft::DftSettings::max_relax_steps), 1, 100000,
+                "an integer >= 1"),
+        int_key("max_corrections", dft_member(&dft::DftSettings::max_corrections), 0, 10,
+                "an integer from 0 to 10"),
+        choice_key("interpolation", dft_member(&dft::DftSettings::interpolation), {"idpp", "linear"}),
+        {"hop",
+         [](C& c, const Value& v) {
+           if (v.text != "shortest") (void)v.integer(0, 1000, "shortest, or a hop index >= 0");
+           c.dft.hop = v.text;
+         },
+         [](const C& c) { return c.dft.hop; }},
+        {"supercell",
+         [](C& c, const Value& v) {
+           try {
+             (void)dft::parse_supercell(v.text);
+           } catch (const InputError&) {
+             v.fail("not auto or NxMxK", "auto, or multipliers such as 2x2x1");
+           }
+           c.dft.supercell = v.text;
+         },
+         [](const C& c) { return c.dft.supercell; }},
+        number_key("min_width", &dft::DftSettings::min_width, positive, "a width in angstrom > 0"),
+        choice_key("free_atoms", dft_member(&dft::DftSettings::free_atoms), {"all", "moving"}),
+        path_key("pseudo_dir", dft_member(&dft::DftSettings::pseudo_dir)),
+        element_map_key("pseudopotentials", &dft::DftSettings::pseudopotentials,
+                        "Li:Li.pbesol-s-kjpaw_psl.0.2.1.UPF"),
+        element_map_key("basis", &dft::DftSettings::basis, "Li:DZVP-MOLOPT-SR-GTH"),
+        {"extra",
+         [](C& c, const Value& v) {
+           const std::string expected = "key=value entries separated by commas (the code's own keys)";
+           c.dft.extra.clear();
+           std::istringstream entries(v.text);
+           for (std::string entry; std::getline(entries, entry, ',');) {
+             entry.erase(0, entry.find_first_not_of(" \t"));
+             entry.erase(entry.find_last_not_of(" \t") + 1);
+             const auto eq = entry.find('=');
+             if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size())
+               v.fail("'" + entry + "' is not key=value", expected);
+             c.dft.extra.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+           }
+         },
+         [](const C& c) {
+           std::string text;
+           for (const auto& [key, value] : c.dft.extra)
+             text += (text.empty() ? "" : ", ") + key + "=" + value;
+           return text;
+         }},
+        path_key("site", dft_member(&dft::DftSettings::site))}},
       {"jobs",
        {choice_key("backend", &C::backend, {"local", "slurm"}),
         int_key("max_in_flight", &C::max_in_flight, 1, INT_MAX, "an integer >= 1"),
@@ -418,6 +577,11 @@ class Reader {
     must_exist("search", "threshold_reference", false);
     must_exist("engine", "table", false);
     must_exist("jobs", "slurm_profile", false);
+    const bool dft_engine = c.engine == "qe" || c.engine == "cp2k" || c.engine == "vasp";
+    if (dft_engine && c.dft.site.empty())
+      c.dft.site = (data_directory() / "cluster/sites/local.ini").lexically_normal();
+    must_exist("dft", "pseudo_dir", true);
+    must_exist("dft", "site", false);
     return c;
   }
 

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/dft/dft_settings.hpp"
+
 namespace ionscreen::pipeline {
 
 struct CampaignConfig {
@@ -59,13 +61,17 @@ struct CampaignConfig {
   std::filesystem::path transfer_source;  ///< the source campaign's directory or campaign.h5
 
   // [engine]
-  std::string engine = "bvse";       ///< bvse | table
+  std::string engine = "bvse";       ///< bvse | table | qe | cp2k | vasp
   std::string barrier = "E_1D";      ///< bvse: E_1D | E_2D | E_3D
   double grid_spacing = 0.2;         ///< bvse grid, Å
   std::filesystem::path engine_table;     ///< table engine: the CSV E_b is looked up in
   std::string engine_table_key = "compound";
   std::string engine_table_column = "E_b";
   std::string faults;                ///< fault injection: "fail=0.1,hang=0.05,garbage=0.05"
+
+  // [dft] the DFT/NEB engines' settings (pipeline/dft/dft_settings.hpp); with engine = qe,
+  // cp2k or vasp, site defaults to <data>/cluster/sites/local.ini
+  dft::DftSettings dft;
 
   // [jobs]
   std::string backend = "local";     ///< local | slurm

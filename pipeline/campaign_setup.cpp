@@ -1,8 +1,11 @@
 #include "pipeline/campaign_setup.hpp"
 
+#include "pipeline/dft/dft_settings.hpp"
+
 #include <cmath>
 #include <sstream>
 
+#include "pipeline/dft/dft_settings.hpp"
 #include "pipeline/error.hpp"
 #include "pipeline/table.hpp"
 #include "pipeline/threshold.hpp"
@@ -91,6 +94,13 @@ std::vector<std::string> identity_differences(const CampaignConfig& before, cons
   same("engine.barrier", before.barrier, now.barrier);
   same("engine.table", before.engine_table.string(), now.engine_table.string());
   same("engine.column", before.engine_table_column, now.engine_table_column);
+  // Every [dft] setting that changes the barriers computed; step caps, corrections and the site
+  // profile may change on resume.
+  const nlohmann::json a = dft::to_json(before.dft), b = dft::to_json(now.dft);
+  for (const auto& [key, value] : a.items()) {
+    if (key.starts_with("max_") || key == "site") continue;
+    if (value != b[key]) same(("dft." + key).c_str(), value.dump(), b[key].dump());
+  }
   return out;
 }
 

@@ -1,11 +1,14 @@
 #include "pipeline/engine.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "pipeline/dft/codes.hpp"
+#include "pipeline/dft/stages.hpp"
 #include "pipeline/error.hpp"
 #include "pipeline/faults.hpp"
 #include "pipeline/job_files.hpp"
@@ -41,6 +44,14 @@ JobOutcome read_result(const fs::path& file, const std::string& job_id) {
   const nlohmann::json& e_b = result["E_b"];
   if (e_b.is_null() && result.contains("percolates") && result["percolates"] == false)
     return failed("no percolating path below 10 eV", false);
+  if (e_b.is_null() && result.contains("converged") && result["converged"] == false) {
+    std::string reason = "NEB not converged";
+    if (result.contains("reason") && result["reason"].is_string())
+      reason += " (" + result["reason"].get<std::string>() + ")";
+    if (result.contains("E_b_lower_bound") && result["E_b_lower_bound"].is_number())
+      reason += "; highest image " + result["E_b_lower_bound"].dump() + " eV above the start";
+    return failed(reason, false);
+  }
   if (!e_b.is_number()) return failed(where + "E_b " + e_b.dump() + " is not a number", true);
   JobOutcome outcome;
   outcome.e_b = e_b.get<double>();
@@ -60,22 +71,24 @@ std::string program_path(const fs::path& program) {
 /// An engine built into ionscreen: `ionscreen job DIR`, behind cluster/wrappers/<name>.sh.
 class BuiltinEngine : public Engine {
  public:
-  BuiltinEngine(std::string name, const CampaignConfig& config, const fs::path& program)
+  /// `wrapper` is the script's name in cluster/wrappers/; `environment` more NAME=value entries.
+  BuiltinEngine(std::string name, const CampaignConfig& config, const fs::path& program,
+                const std::string& wrapper, std::vector<std::string> environment = {})
       : name_(std::move(name)),
         config_(config),
         program_(program_path(program)),
         inputs_(config.inputs.empty() ? data_directory() / "inputs" : config.inputs),
-        wrapper_(data_directory() / "cluster" / "wrappers" / (name_ + ".sh")) {}
+        wrapper_(data_directory() / "cluster" / "wrappers" / wrapper),
+        environment_(std::move(environment)) {}
 
   std::string name() const override { return name_; }
 
   std::vector<std::string> argv(const fs::path& dir) const override {
-    return {"/usr/bin/env",
-            std::string("IONSCREEN=") + program_,
-            std::string("IONSCREEN_INPUTS=") + inputs_.string(),
-            "bash",
-            wrapper_.string(),
-            fs::absolute(dir).string()};
+    std::vector<std::string> argv = {"/usr/bin/env", std::string("IONSCREEN=") + program_,
+                                     std::string("IONSCREEN_INPUTS=") + inputs_.string()};
+    argv.insert(argv.end(), environment_.begin(), environment_.end());
+    argv.insert(argv.end(), {"bash", wrapper_.string(), fs::absolute(dir).string()});
+    return argv;
   }
 
  protected:
@@ -91,12 +104,13 @@ class BuiltinEngine : public Engine {
   std::string program_;
   fs::path inputs_;
   fs::path wrapper_;
+  std::vector<std::string> environment_;
 };
 
 class BvseEngine : public BuiltinEngine {
  public:
   BvseEngine(const CampaignConfig& config, const fs::path& program)
-      : BuiltinEngine("bvse", config, program) {}
+      : BuiltinEngine("bvse", config, program, "bvse.sh") {}
 
   void write_inputs(const JobSpec& job, const fs::path& dir) const override {
     if (job.structure_cif.empty())
@@ -116,7 +130,7 @@ class BvseEngine : public BuiltinEngine {
 class TableEngine : public BuiltinEngine {
  public:
   TableEngine(const CampaignConfig& config, const fs::path& program)
-      : BuiltinEngine("table", config, program) {}
+      : BuiltinEngine("table", config, program, "table.sh") {}
 
   void write_inputs(const JobSpec& job, const fs::path& dir) const override {
     nlohmann::json json = job_json(job);
@@ -128,6 +142,41 @@ class TableEngine : public BuiltinEngine {
     json["seed"] = config().seed;
     write_atomically(dir / "job.json", json.dump(2) + "\n");
   }
+};
+
+
+/// A DFT/NEB code (pipeline/dft/): the job directory gets the structure and every setting; the
+/// wrapper dft.sh runs `ionscreen dft-step` and the commands it names until the job ends.
+class DftEngine : public BuiltinEngine {
+ public:
+  DftEngine(const CampaignConfig& config, const fs::path& program, dft::DftSite site)
+      : BuiltinEngine(config.engine, config, program, "dft.sh",
+                      {std::string("IONSCREEN_SITE_SETUP=") + site.setup.string()}),
+        code_(dft::make_code(config.engine)),
+        site_(std::move(site)) {}
+
+  void check_elements(const std::set<std::string>& elements) const override {
+    code_->check(config().dft, elements);
+  }
+
+  void write_inputs(const JobSpec& job, const fs::path& dir) const override {
+    if (job.structure_cif.empty())
+      throw InputError("job " + job.job_id + ": engine " + name() +
+                       " needs the candidate's structure, and this pool has none (a pool read "
+                       "from a table has no structures; use [candidates] space)");
+    if (!job.previous_attempt.empty()) dft::carry_over(job.previous_attempt, dir, code_->scratch());
+    nlohmann::json json = job_json(job);
+    json["carrier"] = job.carrier.empty() ? config().carrier : job.carrier;
+    json["structure"] = "structure.cif";
+    json["dft"] = dft::to_json(config().dft);
+    json["site"] = dft::to_json(site_);
+    write_atomically(dir / "structure.cif", job.structure_cif);
+    write_atomically(dir / "job.json", json.dump(2) + "\n");
+  }
+
+ private:
+  std::unique_ptr<dft::DftCode> code_;
+  dft::DftSite site_;
 };
 
 }  // namespace
@@ -168,7 +217,21 @@ std::unique_ptr<Engine> make_engine(const CampaignConfig& config, const fs::path
     parse_faults(config.faults, where + "faults");
     return std::make_unique<TableEngine>(config, program);
   }
-  throw InputError(where + "engine = '" + config.engine + "' is not one of bvse, table");
+  const auto& codes = dft::code_names();
+  if (std::find(codes.begin(), codes.end(), config.engine) != codes.end()) {
+    if (!config.faults.empty())
+      throw InputError(where + "faults = '" + config.faults +
+                       "': fault injection is only for engine = table");
+    dft::DftSite site = dft::read_site(config.dft.site);
+    // Without a setup script the programs must already be runnable here (a setup script may put
+    // them on PATH only inside the job, e.g. by loading modules on a compute node).
+    if (config.backend == "local" && site.setup.empty())
+      if (const std::string missing = dft::missing_programs(config.engine, site); !missing.empty())
+        throw InputError(config.dft.site.string() + ": " + missing);
+    return std::make_unique<DftEngine>(config, program, std::move(site));
+  }
+  throw InputError(where + "engine = '" + config.engine +
+                   "' is not one of bvse, table, qe, cp2k, vasp");
 }
 
 }  // namespace ionscreen::pipeline

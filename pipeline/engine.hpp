@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct JobSpec {
   std::string structure_cif;  ///< the relaxed structure with oxidation states (may be empty for
                               ///< engines that need none, such as table)
   int attempt = 1;
+  std::filesystem::path previous_attempt;  ///< the previous attempt's directory (attempt > 1):
+                                           ///< engines with stages go on from its last state
 };
 
 /// What a job directory says about a job.
@@ -43,6 +46,9 @@ class Engine {
   /// Whether the campaign must create the job directory before write_inputs (false for an
   /// engine that computes in this process and writes nothing, such as TableOracle).
   virtual bool needs_directory() const { return true; }
+  /// Called once when a campaign starts, with the elements of its candidates: InputError for
+  /// anything the engine lacks for them (a DFT code's pseudopotentials, say).
+  virtual void check_elements(const std::set<std::string>& /*elements*/) const {}
   /// Writes job.json (protocol 1) and the engine's inputs into `dir`, which exists. Idempotent:
   /// the same spec gives the same files, written atomically.
   virtual void write_inputs(const JobSpec& job, const std::filesystem::path& dir) const = 0;
@@ -58,7 +64,9 @@ class Engine {
   virtual JobOutcome read_outcome(const std::filesystem::path& dir, const std::string& job_id) const;
 };
 
-/// The engine named by config.engine (bvse | table); InputError naming the INI key otherwise.
+/// The engine named by config.engine (bvse | table | qe | cp2k | vasp); InputError naming the
+/// INI key otherwise. The DFT codes run cluster/wrappers/dft.sh with IONSCREEN_SITE_SETUP set
+/// as well; under the local backend, without a setup script, their programs must be runnable.
 /// `program` is the ionscreen binary the wrappers call.
 /// Built-in engines run `/usr/bin/env IONSCREEN=<program> IONSCREEN_INPUTS=<config.inputs> bash
 /// <data_directory()>/cluster/wrappers/<engine>.sh <absolute dir>` (paths with a '/' made

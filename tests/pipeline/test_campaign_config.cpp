@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -317,7 +318,8 @@ TEST_CASE("campaign config: enumerations list what is accepted", "[unit][config]
   CHECK_THAT(file_error("[search]\nbatch_method = qq\n"), Contains("one of kb, cl"));
   CHECK_THAT(file_error("[search]\ntransfer = sometimes\n"),
              Contains("one of none, hp, posterior, multitask, auto"));
-  CHECK_THAT(file_error("[engine]\nname = vasp\n"), Contains("one of bvse, table"));
+  CHECK_THAT(file_error("[engine]\nname = gaussian\n"),
+             Contains("one of bvse, table, qe, cp2k, vasp"));
   CHECK_THAT(file_error("[engine]\nbarrier = E_4D\n"),
              Contains("did you mean 'E_1D'?") && Contains("one of E_1D, E_2D, E_3D"));
   CHECK_THAT(file_error("[jobs]\nbackend = pbs\n"), Contains("one of local, slurm"));
@@ -339,6 +341,64 @@ TEST_CASE("campaign config: enumerations list what is accepted", "[unit][config]
              Contains(":2: [search] transfer = 'hp': needs transfer_source"));
   CHECK_THAT(file_error("[engine]\nname = table\n"),
              Contains(":2: [engine] name = 'table': needs [engine] table"));
+}
+
+TEST_CASE("campaign config: the [dft] section", "[unit][config][dft]") {
+  const EnvGuard home("IONSCREEN_HOME", nullptr);
+  const TempDir dir;
+  dir.write("pseudo/Li.UPF", "");
+  const auto c = load_campaign_config(dir.write("dft.ini", R"([engine]
+name = qe
+[dft]
+functional = PBE
+cutoff = 500
+kspacing = 0
+spin = on
+magmom = Fe:4, Mn:3.5
+hubbard_u = Fe:5.3
+images = 7
+climbing = false
+spring = 2.5
+max_corrections = 1
+interpolation = linear
+hop = 2
+supercell = 2x2x1
+free_atoms = moving
+pseudo_dir = pseudo
+pseudopotentials = Li:Li.UPF, O:O.UPF
+extra = electrons.mixing_beta=0.3, system.nosym=.true.
+)"));
+  CHECK(c.engine == "qe");
+  CHECK(c.dft.functional == "PBE");
+  CHECK(c.dft.cutoff == 500.0);
+  CHECK(c.dft.spin == "on");
+  CHECK(c.dft.magmom == std::map<std::string, double>{{"Fe", 4.0}, {"Mn", 3.5}});
+  CHECK(c.dft.hubbard_u.at("Fe") == 5.3);
+  CHECK(c.dft.images == 7);
+  CHECK_FALSE(c.dft.climbing);
+  CHECK(c.dft.hop == "2");
+  CHECK(c.dft.supercell == "2x2x1");
+  CHECK(c.dft.pseudo_dir == dir.path() / "pseudo");
+  CHECK(c.dft.pseudopotentials.at("O") == "O.UPF");
+  CHECK(c.dft.extra == std::vector<std::pair<std::string, std::string>>{
+                           {"electrons.mixing_beta", "0.3"}, {"system.nosym", ".true."}});
+  CHECK(c.dft.site == fs::path(IONSCREEN_SOURCE_DIR) / "cluster/sites/local.ini");
+  CHECK(parse_campaign_config(to_ini(c), c.file) == c);
+
+  CHECK_THAT(file_error("[dft]\nfunctional = B3LYP\n"),
+             Contains("[dft] functional = 'B3LYP': not accepted") && Contains("one of PBE, PBEsol"));
+  CHECK_THAT(file_error("[dft]\nsupercell = 2x2\n"),
+             Contains("supercell = '2x2': not auto or NxMxK") && Contains("2x2x1"));
+  CHECK_THAT(file_error("[dft]\nhop = longest\n"), Contains("shortest, or a hop index"));
+  CHECK_THAT(file_error("[dft]\nimages = 0\n"), Contains("images = '0': out of range"));
+  CHECK_THAT(file_error("[dft]\nhubbard_u = Fe=5\n"),
+             Contains("'Fe=5' is not Element:value") && Contains("Fe:5.3, Co:6.2"));
+  CHECK_THAT(file_error("[dft]\nmagmom = fe:5\n"), Contains("'fe:5' is not Element:value"));
+  CHECK_THAT(file_error("[dft]\nextra = mixing_beta\n"), Contains("'mixing_beta' is not key=value"));
+  CHECK_THAT(file_error("[dft]\npseudo_dir = /no/such/folder\n"), Contains("no such folder"));
+  CHECK_THAT(file_error("[dft]\nsite = /no/such/site.ini\n"), Contains("no such file"));
+  CHECK_THAT(file_error("[dft]\nspring = -1\n"), Contains("spring = '-1': out of range"));
+  CHECK_THAT(file_error("[dft]\nfunctionl = PBE\n"), Contains("did you mean 'functional'?"));
 }
 
 TEST_CASE("campaign config: thresholds", "[unit][config]") {
@@ -391,7 +451,7 @@ TEST_CASE("campaign config: unknown sections and keys suggest the nearest", "[un
   CHECK_THAT(far, !Contains("did you mean"));
   CHECK_THAT(file_error("# c\n[serach]\nbatch = 2\n"),
              Contains("campaign.ini:2: unknown section [serach]; did you mean 'search'?") &&
-                 Contains("known sections: campaign, candidates, search, engine, jobs"));
+                 Contains("known sections: campaign, candidates, search, engine, dft, jobs"));
   CHECK_THAT(file_error("[extra]\n"), Contains(":1: unknown section [extra] (known sections"));
   CHECK_THAT(file_error("batch = 2\n[search]\n"),
              Contains("campaign.ini:1: key 'batch' comes before any [section]; did you mean "

@@ -139,10 +139,18 @@ TEST_CASE("make_engine checks the [engine] settings", "[unit][engine]") {
   config.engine_table.clear();
   CHECK_THROWS_WITH(make_engine(config, "ionscreen"),
                     Catch::Contains("[engine] table") && Catch::Contains("absolute path"));
-  config.engine = "vasp";
+  config.engine = "gaussian";
   CHECK_THROWS_AS(make_engine(config, "ionscreen"), InputError);
   CHECK_THROWS_WITH(make_engine(config, "ionscreen"),
-                    Catch::Contains("[engine] engine = 'vasp'") && Catch::Contains("bvse, table"));
+                    Catch::Contains("[engine] engine = 'gaussian'") &&
+                        Catch::Contains("bvse, table, qe, cp2k, vasp"));
+  // A DFT code: its site profile must be readable, and under the local backend (no setup
+  // script) its programs must be runnable before anything is submitted.
+  config.engine = "vasp";
+  CHECK_THROWS_WITH(make_engine(config, "ionscreen"), Catch::Contains("[dft] site: no site profile"));
+  config.dft.site = fs::path(IONSCREEN_SOURCE_DIR) / "cluster/sites/local.ini";
+  CHECK_THROWS_WITH(make_engine(config, "ionscreen"),
+                    Catch::Contains("[dft] vasp = 'vasp_std'") && Catch::Contains("not an executable"));
   CampaignConfig bvse;
   CHECK(make_engine(bvse, "ionscreen")->name() == "bvse");
   bvse.faults = "fail=0.1";
