@@ -11,7 +11,9 @@ Checks (campaign.h5 read with h5py):
   * every job has both relaxations and the band, and the ledger's E_b is its result.json's;
   * a job whose whole process group is killed during the band (a lost node) is retried, and the
     new attempt goes on from the previous attempt's relaxed end points: they are not computed
-    again, the band restarts (cut off -> restart) and gives a barrier.
+    again, the band restarts (cut off -> restart) and gives a barrier;
+  * the same campaign through the real single-node Slurm (cluster/slurm/local-slurm.sh): every
+    job is a Slurm batch job (slurm.sh in its directory) that ran the three stages.
 """
 import json
 import os
@@ -20,10 +22,26 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from campaign_checks import LOCAL_PROFILE, LocalSlurm  # noqa: E402
 from campaign_support import Checks, ionscreen, ledger  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_PAW = ROOT / "tests/fixtures/dft/vasp/fake_paw"
+
+
+def check_done_jobs(checks, directory, rows, count):
+    """Every done job of the ledger: result.json's E_b, three complete stages, a 5-image band."""
+    done = [r for r in rows if r["state"] == "done"]
+    checks.check(len(done) == count, f"{count} candidates done, got {[(r['job_id'], r['state']) for r in rows]}")
+    for r in done:
+        job = directory / r["directory"]
+        result = json.loads((job / "result.json").read_text())
+        checks.check(abs(result["E_b"] - r["e_b"]) < 1e-9, f"{r['job_id']}: ledger E_b {r['e_b']} = result.json {result['E_b']}")
+        checks.check(0.0 < result["E_b"] <= 0.37 + 1e-9, f"{r['job_id']}: E_b {result['E_b']} within the fake's 0..0.37 eV")
+        for stage in ("relax_start", "relax_end", "neb"):
+            checks.check(result["stages"][stage]["state"] == "complete", f"{r['job_id']}: {stage} complete")
+        checks.check(len(list((job / "neb").glob("0?/POSCAR"))) == 5, f"{r['job_id']}: 00..04 band folders")
+    return done
 
 
 def main():
@@ -81,16 +99,7 @@ time_limit = 5m
     checks.check(marker.exists(), "a band was killed once")
 
     rows = ledger(work / "run" / "campaign.h5")
-    done = [r for r in rows if r["state"] == "done"]
-    checks.check(len(done) == 4, f"4 candidates done, got {[(r['job_id'], r['state']) for r in rows]}")
-    for r in done:
-        job = work / "run" / r["directory"]
-        result = json.loads((job / "result.json").read_text())
-        checks.check(abs(result["E_b"] - r["e_b"]) < 1e-9, f"{r['job_id']}: ledger E_b {r['e_b']} = result.json {result['E_b']}")
-        checks.check(0.0 < result["E_b"] <= 0.37 + 1e-9, f"{r['job_id']}: E_b {result['E_b']} within the fake's 0..0.37 eV")
-        for stage in ("relax_start", "relax_end", "neb"):
-            checks.check(result["stages"][stage]["state"] == "complete", f"{r['job_id']}: {stage} complete")
-        checks.check(len(list((job / "neb").glob("0?/POSCAR"))) == 5, f"{r['job_id']}: 00..04 band folders")
+    check_done_jobs(checks, work / "run", rows, 4)
 
     retried = [r for r in rows if r["attempt"] == 2]
     checks.check(len(retried) == 1, f"one job retried after the kill, got {len(retried)}")
@@ -106,6 +115,18 @@ time_limit = 5m
         checks.check(state["neb"]["restarts"] == 1, "one restart of the band")
         failed = [r for r in rows if r["attempt"] == 1 and r["candidate"] == retried[0]["candidate"]]
         checks.check(failed and failed[0]["state"] == "failed", f"attempt 1 recorded as failed: {failed}")
+
+    # The same campaign as Slurm batch jobs.
+    with LocalSlurm() as slurm:
+        run = ionscreen(binary, "run", str(work / "campaign.ini"), "--set", f"campaign.directory={work / 'slurm'}",
+                        "--set", f"campaign.name=dft-slurm-p{os.getpid()}", "--set", "jobs.backend=slurm",
+                        "--set", f"jobs.slurm_profile={LOCAL_PROFILE}", env=slurm.env, timeout=900)
+    print(run.stdout[-1500:], run.stderr[-1500:])
+    checks.check(run.returncode == 0, f"slurm campaign exit {run.returncode}")
+    rows = ledger(work / "slurm" / "campaign.h5")
+    for r in check_done_jobs(checks, work / "slurm", rows, 4):
+        checks.check(r["scheduler_id"].isdigit(), f"{r['job_id']}: a Slurm job id ({r['scheduler_id']})")
+        checks.check((work / "slurm" / r["directory"] / "slurm.sh").exists(), f"{r['job_id']}: ran as a batch script")
     checks.done()
 
 
