@@ -22,6 +22,10 @@ for name in $(compgen -e); do
   case $name in OMPI_* | PMIX_* | PMI_* | OPAL_*) unset "$name" ;; esac
 done
 
+# One OpenMP thread per MPI process unless the site says otherwise: hybrid builds (cp2k.psmp)
+# otherwise start a thread per core in every process.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+
 while true; do
   rc=0
   "$ionscreen" dft-step "$job_dir" || rc=$?

@@ -7,6 +7,8 @@
 // CODATA 2018 constants below, named once.
 #include "pipeline/dft/cp2k.hpp"
 
+#include "pipeline/dft/output_text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -27,9 +29,6 @@ using structures::Crystal;
 
 namespace {
 
-constexpr double kHartreeEv = 27.211386245988;           // eV per Hartree (CODATA 2018)
-constexpr double kBohrAngstrom = 0.529177210903;         // Å per Bohr (CODATA 2018)
-constexpr double kRydbergEv = kHartreeEv / 2.0;          // eV per Rydberg
 constexpr double kForceAu = kHartreeEv / kBohrAngstrom;  // eV/Å per Hartree/Bohr
 constexpr double kSpringAu = kForceAu / kBohrAngstrom;   // eV/Å² per Hartree/Bohr²
 
@@ -56,25 +55,6 @@ std::vector<std::string> split_lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
-}
-
-std::vector<std::string> words(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
-std::optional<double> number(const std::string& text) {
-  double value = 0.0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
-bool contains(const std::string& text, const char* what) {
-  return text.find(what) != std::string::npos;
 }
 
 std::string upper(std::string s) {
@@ -367,10 +347,16 @@ Section force_eval(const Crystal& structure, const DftSettings& settings,
       kind.set("BASIS_SET", basis).set("POTENTIAL", files->potential(settings, element, basis));
     }
     if (spin) kind.set("MAGNETIZATION", num(initial_moment(settings, element)));
-    if (auto u = settings.hubbard_u.find(element); u != settings.hubbard_u.end() && !xtb)
+    if (auto u = settings.hubbard_u.find(element); u != settings.hubbard_u.end() && !xtb) {
+      const auto shell = plus_u_shell(element);
+      if (!shell)
+        throw InputError(
+            "[dft] hubbard_u: " + element +
+            " is not a d- or f-block element (accepted: elements with a d or f shell)");
       kind.add("DFT_PLUS_U")
-          .set("L", std::to_string(plus_u_shell(element).value_or(2)))
+          .set("L", std::to_string(*shell))
           .set("U_MINUS_J", std::string("[eV] ") + num(u->second));
+    }
     if (!kind.keywords.empty() || !kind.sections.empty()) subsys.sections.push_back(kind);
   }
   return fe;
@@ -755,7 +741,7 @@ class Cp2k final : public DftCode {
           if (auto d = number(x)) v.push_back(*d);
         if (w.empty()) continue;
         if (v.size() != w.size() || v.size() != 2 * n) {
-          garbled = garbled || r + 1 < ener_lines.size() || ended_normally(lines);
+          garbled = r + 1 < ener_lines.size() || ended_normally(lines);  // not a cut last row
           break;
         }
         last_row = static_cast<long>(v[0]);

@@ -8,6 +8,8 @@
 /// Positions are written and read in crystal (fractional) coordinates, never wrapped.
 #include "pipeline/dft/qe.hpp"
 
+#include "pipeline/dft/output_text.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -35,9 +37,6 @@ namespace {
 namespace fs = std::filesystem;
 using structures::Crystal;
 
-constexpr double kRydbergEv = 13.605693122994;    ///< 1 Ry in eV (CODATA 2018)
-constexpr double kHartreeEv = 2.0 * kRydbergEv;   ///< 1 Ha in eV
-constexpr double kBohrAngstrom = 0.529177210903;  ///< 1 Bohr in Å (CODATA 2018)
 constexpr double kRyPerBohrInEvPerAngstrom = kRydbergEv / kBohrAngstrom;
 
 constexpr double kDefaultCutoffRy = 30.0;  ///< ecutwfc when [dft] cutoff = 0
@@ -117,26 +116,6 @@ std::string trim(const std::string& s) {
   return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
 }
 
-std::vector<std::string> words_of(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  return words;
-}
-
-/// A whole word as a finite number ("-1.5", "3e-4", Fortran's "1.0D-3"); not "NaN", "Infinity"
-/// or Fortran's "*****" overflow.
-std::optional<double> number(std::string word) {
-  std::replace(word.begin(), word.end(), 'D', 'e');
-  std::replace(word.begin(), word.end(), 'd', 'e');
-  if (!word.empty() && word.front() == '+') word.erase(0, 1);
-  if (word.empty() || std::isalpha(static_cast<unsigned char>(word.front()))) return std::nullopt;
-  double value = 0.0;
-  const auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), value);
-  if (word.empty() || error != std::errc() || end != word.data() + word.size()) return std::nullopt;
-  return value;
-}
-
 /// The lines of a file; a last line without its newline is left out (a cut-off write).
 std::optional<std::vector<std::string>> read_lines(const fs::path& file) {
   std::ifstream in(file);
@@ -145,10 +124,6 @@ std::optional<std::vector<std::string>> read_lines(const fs::path& file) {
   for (std::string line; std::getline(in, line);)
     if (!in.eof()) lines.push_back(line);
   return lines;
-}
-
-bool contains(const std::string& line, const char* text) {
-  return line.find(text) != std::string::npos;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,8 +155,8 @@ double upf_valence(const fs::path& file) {
         if (const auto z = number(trim(line.substr(open + 1, close - open - 1)))) return *z;
     }
     if (contains(line, "Z valence"))
-      if (const auto words = words_of(line); !words.empty())
-        if (const auto z = number(words[0])) return *z;
+      if (const auto w = words(line); !w.empty())
+        if (const auto z = number(w[0])) return *z;
   }
   throw InputError(file.string() +
                    ": no valence charge (z_valence) found; a UPF pseudopotential file is expected");
@@ -452,7 +427,7 @@ std::optional<std::vector<std::vector<std::string>>> block(const std::vector<std
     if (trim(lines[i]).empty()) continue;
     const auto cut = *after ? lines[i].find(after) : 0;
     if (cut == std::string::npos) return std::nullopt;
-    rows.push_back(words_of(lines[i].substr(cut + std::string(after).size())));
+    rows.push_back(words(lines[i].substr(cut + std::string(after).size())));
   }
   if (rows.size() < count) return std::nullopt;
   return rows;
@@ -590,8 +565,8 @@ class Qe final : public DftCode {
     for (std::size_t i = 0; i < lines->size(); ++i) {
       const std::string& line = (*lines)[i];
       if (line.starts_with("!") && contains(line, "total energy")) {
-        const auto words = words_of(line.substr(line.find('=') + 1));
-        energy = words.empty() ? std::nullopt : number(words[0]);
+        const auto w = words(line.substr(line.find('=') + 1));
+        energy = w.empty() ? std::nullopt : number(w[0]);
         if (!energy) return garbled(result, kRelaxLog, i, "the total energy is not a number");
       } else if (contains(line, "Forces acting on atoms")) {
         const auto rows = block(*lines, i, nat, "force =");

@@ -138,10 +138,15 @@ Crystal nearest_copies(Crystal c, const Crystal& reference) {
   return c;
 }
 
-/// The same sites held fixed as in `reference`.
+/// The coordinates `reference` holds fixed, held in `c` too: the same flags, and the reference's
+/// value of every held coordinate (interpolated images move every atom, and a code holds fixed
+/// atoms against the real forces but not always against a band's spring forces).
 Crystal with_fixed(Crystal c, const Crystal& reference) {
-  for (std::size_t i = 0; i < c.sites.size() && i < reference.sites.size(); ++i)
+  for (std::size_t i = 0; i < c.sites.size() && i < reference.sites.size(); ++i) {
     c.sites[i].fixed = reference.sites[i].fixed;
+    for (int axis = 0; axis < 3; ++axis)
+      if (reference.sites[i].fixed[static_cast<std::size_t>(axis)]) c.sites[i].frac[axis] = reference.sites[i].frac[axis];
+  }
   return c;
 }
 

@@ -51,7 +51,7 @@ def barrier(ionscreen, out, name, env=None):
     shutil.rmtree(job, ignore_errors=True)
     environment = dict(os.environ, **(env or {}))
     run = subprocess.run([ionscreen, "barrier", str(HERE / "vasp_fake.ini"),
-                          str(HERE / "vasp_li2o.cif"), str(job)],
+                          str(HERE / "li2o.cif"), str(job)],
                          env=environment, capture_output=True, text=True, timeout=600)
     print(run.stdout + run.stderr)
     return job, run

@@ -177,6 +177,32 @@ TEST_CASE("stage runner: relax both end points, then the band; E_b from the band
   CHECK(engine_outcome.e_b == Approx(kHeight));
 }
 
+TEST_CASE("stage runner: with free_atoms = moving, held atoms stay put in every image",
+          "[dft][stages]") {
+  DftSettings settings;
+  settings.free_atoms = "moving";
+  const fs::path dir = make_job("held", settings);
+  ScriptedCode code;
+  run_to_end(dir, code);
+  REQUIRE(status_of(dir) == "done\n");
+  REQUIRE(code.bands.size() == 1);
+  const auto& band = code.bands[0];
+  const auto moving = read_json(dir / "result.json")["hop"]["moving"].get<std::size_t>();
+  int held = 0;
+  for (std::size_t i = 0; i < band[0].sites.size(); ++i) {
+    if (i == moving) {
+      CHECK(band[0].sites[i].fixed == std::array<bool, 3>{});
+      continue;
+    }
+    for (const Crystal& image : band) {
+      CHECK(image.sites[i].fixed == std::array<bool, 3>{true, true, true});
+      CHECK((image.sites[i].frac - band[0].sites[i].frac).norm() == 0.0);
+    }
+    ++held;
+  }
+  CHECK(held == 30);
+}
+
 TEST_CASE("stage runner: bounded corrections per problem", "[dft][stages]") {
   SECTION("an SCF failure raises the SCF level and runs the stage again") {
     const fs::path dir = make_job("scf");
