@@ -148,7 +148,9 @@ int barrier(const Args& args) {
     case pl::JobOutcome::Kind::pending:
       break;
   }
-  fmt::print("failed: the wrapper ended without a final status (see {})\n", (dir / "wrapper.log").string());
+  fmt::print("stopped: the wrapper ended without a final status (see {}); run the same command "
+             "again to go on from the last stage\n",
+             (dir / "wrapper.log").string());
   return 1;
 }
 

@@ -401,6 +401,8 @@ const std::vector<Section>& schema() {
         choice_key("spin", dft_member(&dft::DftSettings::spin), {"auto", "on", "off"}),
         element_map_key("magmom", &dft::DftSettings::magmom, "Fe:5, Mn:5"),
         element_map_key("hubbard_u", &dft::DftSettings::hubbard_u, "Fe:5.3, Co:6.2"),
+        int_key("charge", dft_member(&dft::DftSettings::charge), -100, 100,
+                "an integer from -100 to 100 (e.g. -1 for a charged carrier vacancy)"),
         number_key("scf_tolerance", &dft::DftSettings::scf_tolerance, positive,
                    "an energy in eV > 0, e.g. 1e-5"),
         int_key("max_scf_steps", dft_member(&dft::DftSettings::max_scf_steps), 1, 100000,

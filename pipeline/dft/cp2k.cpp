@@ -233,9 +233,9 @@ std::vector<std::string> elements_in_order(const Crystal& c) {
   return out;
 }
 
-/// The total charge set through extra FORCE_EVAL/DFT/CHARGE (0 if none).
+/// The total charge: [dft] charge, unless extra FORCE_EVAL/DFT/CHARGE sets it.
 int charge(const DftSettings& settings) {
-  int q = 0;
+  int q = settings.charge;
   for (const auto& [key, value] : settings.extra)
     if (upper(key) == "FORCE_EVAL/DFT/CHARGE") {
       const auto v = number(value);
@@ -295,6 +295,7 @@ Section force_eval(const Crystal& structure, const DftSettings& settings,
   const auto elements = elements_in_order(structure);
   Section fe{"FORCE_EVAL", "", {{"METHOD", "QUICKSTEP"}}, {}, {}};
   Section& dft = fe.add("DFT");
+  if (settings.charge != 0) dft.set("CHARGE", std::to_string(settings.charge));
   const bool xtb = settings.method == "xtb";
   std::optional<DataFiles> files;
   if (xtb) {

@@ -48,6 +48,7 @@ json to_json(const DftSettings& s) {
           {"spin", s.spin},
           {"magmom", s.magmom},
           {"hubbard_u", s.hubbard_u},
+          {"charge", s.charge},
           {"scf_tolerance", s.scf_tolerance},
           {"max_scf_steps", s.max_scf_steps},
           {"images", s.images},
@@ -80,6 +81,7 @@ DftSettings settings_from_json(const json& j, const std::string& origin) {
   s.spin = get<std::string>(j, "spin", origin);
   s.magmom = get<std::map<std::string, double>>(j, "magmom", origin);
   s.hubbard_u = get<std::map<std::string, double>>(j, "hubbard_u", origin);
+  s.charge = get<int>(j, "charge", origin);
   s.scf_tolerance = get<double>(j, "scf_tolerance", origin);
   s.max_scf_steps = get<int>(j, "max_scf_steps", origin);
   s.images = get<int>(j, "images", origin);

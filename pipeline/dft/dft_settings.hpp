@@ -31,6 +31,8 @@ struct DftSettings {
   std::map<std::string, double> magmom;     ///< initial moments (μB) by element; default 5 for
                                             ///< the 3d metals above, 0.6 otherwise
   std::map<std::string, double> hubbard_u;  ///< U_eff (eV, Dudarev) by element; none by default
+  int charge = 0;                    ///< total charge of the cell in e: -1 for a charged carrier
+                                     ///< vacancy (V'_Li) in an insulator, 0 for a neutral one
   double scf_tolerance = 1e-5;       ///< eV, total energy change per SCF step
   int max_scf_steps = 100;
 

@@ -275,6 +275,7 @@ std::vector<Namelist> engine_namelists(const Crystal& crystal, const DftSettings
                    {"occupations", quoted("smearing")},
                    {"smearing", quoted("mv")},
                    {"degauss", real(kSmearingRy)}}};
+  if (s.charge != 0) system.set("tot_charge", std::to_string(s.charge));
   if (spin_polarized(s, species)) {
     system.set("nspin", "2");
     for (std::size_t i = 0; i < species.size(); ++i) {

@@ -513,6 +513,12 @@ class Vasp final : public DftCode {
       throw InputError("[dft] functional = '" + settings.functional +
                        "': vasp accepts PBE (GGA = PE) or PBEsol (GGA = PS)");
     parse_extra(settings);
+    if (settings.charge != 0 &&
+        std::none_of(settings.extra.begin(), settings.extra.end(),
+                     [](const auto& entry) { return entry.first == "NELECT"; }))
+      throw InputError("[dft] charge = " + std::to_string(settings.charge) +
+                       ": vasp takes a charged cell as its electron count: add [dft] extra = "
+                       "NELECT=<the POTCARs' ZVAL summed over the atoms, minus the charge>");
     const fs::path dir = pseudo_dir(settings);
     if (!fs::is_directory(dir))
       throw InputError("[dft] pseudo_dir = '" + dir.string() +

@@ -356,6 +356,7 @@ kspacing = 0
 spin = on
 magmom = Fe:4, Mn:3.5
 hubbard_u = Fe:5.3
+charge = -1
 images = 7
 climbing = false
 spring = 2.5
@@ -374,6 +375,7 @@ extra = electrons.mixing_beta=0.3, system.nosym=.true.
   CHECK(c.dft.spin == "on");
   CHECK(c.dft.magmom == std::map<std::string, double>{{"Fe", 4.0}, {"Mn", 3.5}});
   CHECK(c.dft.hubbard_u.at("Fe") == 5.3);
+  CHECK(c.dft.charge == -1);
   CHECK(c.dft.images == 7);
   CHECK_FALSE(c.dft.climbing);
   CHECK(c.dft.hop == "2");

@@ -188,6 +188,14 @@ TEST_CASE("cp2k relaxation input: units, constraints, method and files", "[cp2k]
   CHECK(keyword(in2, "UKS").empty());
   CHECK(keyword(in2, "CUTOFF") == "400");
   CHECK(in2.find("FIXED_ATOMS") == std::string::npos);
+
+  // [dft] charge does the same as the extra keyword: CHARGE -1, 46 electrons, restricted.
+  s.extra.clear();
+  s.charge = -1;
+  cp2k->write_relax(dir, lif_vacancy(), s, site, Corrections{});
+  const std::string in3 = slurp(dir / "relax.inp");
+  CHECK(keyword(in3, "CHARGE") == "-1");
+  CHECK(keyword(in3, "UKS").empty());
 }
 
 TEST_CASE("cp2k spin, +U and xtb inputs", "[cp2k][dft]") {

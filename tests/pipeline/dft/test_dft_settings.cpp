@@ -17,6 +17,7 @@ using Catch::Contains;
 TEST_CASE("dft settings and site survive job.json", "[dft][settings]") {
   DftSettings s;
   s.method = "xtb";
+  s.charge = -1;
   s.magmom = {{"Fe", 4.5}};
   s.hubbard_u = {{"Fe", 5.3}, {"Co", 6.2}};
   s.extra = {{"electrons.mixing_beta", "0.3"}, {"system.nosym", ".true."}};

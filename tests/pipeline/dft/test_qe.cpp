@@ -207,6 +207,12 @@ TEST_CASE("qe relaxation input: ASE reads the structure, units converted by hand
   CHECK(electrons["mixing_beta"] == 0.3);         // [dft] extra overrides the engine's 0.4
   CHECK(electrons["mixing_mode"] == "local-TF");  // quoted by the writer
   CHECK(image["k_points"] == "gamma");            // kspacing 0
+
+  // [dft] charge writes tot_charge itself.
+  s.extra.clear();
+  s.charge = -1;
+  qe->write_relax(dir, crystal, s, mpirun_site(), {});
+  CHECK(ase_read(dir / "pw.in")["images"][0]["namelists"]["system"]["tot_charge"] == -1);
 }
 
 TEST_CASE("qe writes the inputs pw.x 6.7 ran for the fixtures", "[qe][dft]") {

@@ -375,6 +375,14 @@ TEST_CASE("check: functional, method, PAW library and every POTCAR", "[vasp][dft
   const auto code = dft::make_vasp();
   dft::DftSettings s = fake_settings();
   CHECK_NOTHROW(code->check(s, {"Li", "Fe", "O"}));
+  // A charged cell needs NELECT, which only the user's POTCARs can give.
+  s.charge = -1;
+  CHECK_THROWS_WITH(code->check(s, {"Li", "Fe", "O"}),
+                    Catch::Contains("[dft] charge = -1") && Catch::Contains("NELECT="));
+  s.extra = {{"NELECT", "45"}};
+  CHECK_NOTHROW(code->check(s, {"Li", "Fe", "O"}));
+  s.charge = 0;
+  s.extra.clear();
   // Mn (default Mn_pv) and Zr (named Zr_new) are not in the fake library: one error, both named.
   s.pseudopotentials = {{"Zr", "Zr_new"}};
   CHECK_THROWS_WITH(code->check(s, {"Li", "Mn", "Zr"}),
