@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "gp/text.hpp"
+#include "pipeline/dft/stages.hpp"
 #include "pipeline/error.hpp"
 
 namespace ionscreen::pipeline {
@@ -110,6 +111,15 @@ std::string status_text(const CampaignRecord& r, const CandidatePool& pool) {
     if (last != r.decisions.rend())
       s << "model labels at proposal " << last->index << ": " << last->below << " below, "
         << last->above << " above, " << last->undecided << " undecided\n";
+  }
+  std::vector<std::string> stages;  // DFT jobs in flight: which stage each is in
+  for (const auto& j : r.jobs)
+    if (j.state == "submitted")
+      if (const std::string where = dft::describe_stages(c.directory / j.directory); !where.empty())
+        stages.push_back("  " + j.job_id + " " + pool.names[static_cast<std::size_t>(j.candidate)] + ": " + where);
+  if (!stages.empty()) {
+    s << "DFT stages of jobs in flight:\n";
+    for (const auto& line : stages) s << line << "\n";
   }
   std::vector<const JobRecord*> failures;
   for (const auto& j : r.jobs)

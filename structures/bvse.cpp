@@ -11,6 +11,7 @@
 
 #include "structures/error.hpp"
 #include "structures/io_text.hpp"
+#include "structures/periodic_table.hpp"
 
 namespace ionscreen::structures {
 namespace {
@@ -283,7 +284,7 @@ std::string write_cube(const Crystal& crystal, const BvseResult& result) {
   }
   for (const Site& s : crystal.sites) {
     const Eigen::Vector3d r = crystal.cartesian(wrap(s.frac)) / kBohr;
-    const int z = io_text::atomic_number(s.element);
+    const int z = atomic_number(s.element);
     std::snprintf(line, sizeof line, "%5d %12.6f %12.6f %12.6f %12.6f\n", z, static_cast<double>(z),
                   r(0), r(1), r(2));
     out << line;

@@ -11,29 +11,9 @@
 
 #include "structures/error.hpp"
 #include "structures/io_text.hpp"
+#include "structures/periodic_table.hpp"
 
 namespace ionscreen::structures {
-
-namespace io_text {
-namespace {
-constexpr std::array<std::string_view, 118> kElementSymbols = {
-    "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si", "P",
-    "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn",
-    "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru", "Rh",
-    "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr", "Nd",
-    "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",  "Re",
-    "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th",
-    "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db",
-    "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
-}  // namespace
-
-int atomic_number(std::string_view symbol) {
-  const auto it = std::find(kElementSymbols.begin(), kElementSymbols.end(), symbol);
-  return it == kElementSymbols.end() ? 0 : static_cast<int>(it - kElementSymbols.begin()) + 1;
-}
-
-bool is_element_symbol(std::string_view symbol) { return atomic_number(symbol) > 0; }
-}  // namespace io_text
 
 namespace {
 
@@ -266,9 +246,9 @@ std::optional<std::pair<std::string, std::string_view>> element_prefix(std::stri
   std::string one(1, static_cast<char>(std::toupper(static_cast<unsigned char>(s[0]))));
   if (s.size() > 1 && std::islower(static_cast<unsigned char>(s[1]))) {
     const std::string two = one + s[1];
-    if (io_text::is_element_symbol(two)) return std::pair{two, s.substr(2)};
+    if (is_element_symbol(two)) return std::pair{two, s.substr(2)};
   }
-  if (io_text::is_element_symbol(one)) return std::pair{one, s.substr(1)};
+  if (is_element_symbol(one)) return std::pair{one, s.substr(1)};
   return std::nullopt;
 }
 

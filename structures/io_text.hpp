@@ -15,12 +15,6 @@
 
 namespace ionscreen::structures::io_text {
 
-/// True for the 118 chemical element symbols, exactly capitalised ("Fe", not "FE"). Defined in
-/// cif.cpp next to the symbol table.
-bool is_element_symbol(std::string_view symbol);
-/// Atomic number of a chemical symbol (1-118), 0 if it is not one. Defined in cif.cpp.
-int atomic_number(std::string_view symbol);
-
 /// "file:line: " prefix for error messages.
 inline std::string at(const std::string& source, int line) {
   return source + ":" + std::to_string(line) + ": ";

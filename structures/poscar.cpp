@@ -8,6 +8,7 @@
 
 #include "structures/error.hpp"
 #include "structures/io_text.hpp"
+#include "structures/periodic_table.hpp"
 #include "structures/partial_occupancy.hpp"
 
 namespace ionscreen::structures {
@@ -116,7 +117,7 @@ Crystal parse_poscar(const std::string& text, const std::string& source_name) {
   for (const auto w : species) {
     if (w.front() == '#' || w.front() == '!') break;  // trailing comment
     const std::string e = species_element(w);
-    if (!io_text::is_element_symbol(e))
+    if (!is_element_symbol(e))
       throw InputError(at(src, species_line) + "unknown element symbol '" + std::string(w) +
                        "' in the species line; accepted: the 118 element symbols H to Og, "
                        "optionally with a POTCAR suffix such as 'Li_sv'");

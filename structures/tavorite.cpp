@@ -11,6 +11,7 @@
 #include "structures/error.hpp"
 #include "structures/ini.hpp"
 #include "structures/io_text.hpp"
+#include "structures/periodic_table.hpp"
 
 namespace ionscreen::structures {
 namespace {
@@ -78,7 +79,7 @@ Species parse_species(std::string_view token) {
   while (i < t.size() && std::isalpha(static_cast<unsigned char>(t[i]))) ++i;
   const std::string symbol = t.substr(0, i);
   if (symbol.empty()) throw fail("no element symbol");
-  if (!io_text::is_element_symbol(symbol)) throw fail("unknown element '" + symbol + "'");
+  if (!is_element_symbol(symbol)) throw fail("unknown element '" + symbol + "'");
   std::size_t j = i;
   while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) ++j;
   if (j == i) throw fail("no oxidation state");
@@ -118,7 +119,7 @@ void check_lists(const SpaceSpec& spec) {
       if (list[i].oxidation <= 0)
         throw InputError(where(spec, key) + ": " + to_string(list[i]) +
                          " is not a cation; accepted: positive oxidation states");
-      if (!io_text::is_element_symbol(list[i].element))
+      if (!is_element_symbol(list[i].element))
         throw InputError(where(spec, key) + ": unknown element '" + list[i].element + "'");
       for (std::size_t j = 0; j < i; ++j)
         if (list[j] == list[i])

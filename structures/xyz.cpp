@@ -9,6 +9,7 @@
 
 #include "structures/error.hpp"
 #include "structures/io_text.hpp"
+#include "structures/periodic_table.hpp"
 #include "structures/partial_occupancy.hpp"
 
 namespace ionscreen::structures {
@@ -168,7 +169,7 @@ Crystal parse_extxyz(const std::string& text, const std::string& source_name) {
                        std::to_string(columns));
     Site site;
     site.element = std::string(words[*species_col]);
-    if (!io_text::is_element_symbol(site.element))
+    if (!is_element_symbol(site.element))
       throw InputError(at(src, here) + "unknown element symbol '" + site.element +
                        "'; accepted: the 118 element symbols H to Og");
     site.label = site.element + std::to_string(++per_element[site.element]);

@@ -21,7 +21,7 @@
 #include <sstream>
 
 #include "pipeline/error.hpp"
-#include "structures/io_text.hpp"
+#include "structures/periodic_table.hpp"
 
 namespace ionscreen::pipeline::dft {
 namespace fs = std::filesystem;
@@ -249,7 +249,7 @@ int charge(const DftSettings& settings) {
 
 /// CP2K's angular momentum of the +U shell: d for the d block, f for the f block, else none.
 std::optional<int> plus_u_shell(const std::string& element) {
-  const int z = structures::io_text::atomic_number(element);
+  const int z = structures::atomic_number(element);
   if ((z >= 21 && z <= 30) || (z >= 39 && z <= 48) || (z >= 72 && z <= 80)) return 2;
   if ((z >= 57 && z <= 71) || (z >= 89 && z <= 103)) return 3;
   return std::nullopt;
@@ -321,7 +321,7 @@ Section force_eval(const Crystal& structure, const DftSettings& settings,
   const bool spin = spin_polarized(settings, elements);
   long electrons = -charge(settings);
   for (const auto& site : structure.sites)
-    electrons += structures::io_text::atomic_number(site.element);
+    electrons += structures::atomic_number(site.element);
   if (spin || electrons % 2 != 0) {
     double moment = 0.0;
     if (spin)

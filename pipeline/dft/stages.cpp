@@ -489,6 +489,28 @@ StepResult dft_step(const fs::path& dir, const DftCode& code) {
   return guarded(dir, [&] { return Runner(dir, read_job(dir), code).step(); });
 }
 
+std::string describe_stages(const fs::path& dir) {
+  json state;
+  try {
+    state = read_json(dir / "stages.json");
+  } catch (const InputError&) {
+    return "";  // not written yet, or being replaced: nothing to say
+  }
+  std::string text;
+  for (const char* name : {"relax_start", "relax_end", "neb"}) {
+    if (!state.contains(name)) continue;
+    const json& s = state[name];
+    text += (text.empty() ? "" : ", ") + std::string(name) + " " + s.value("state", "?");
+    if (s.value("state", "") == "running") {
+      text += " (try " + std::to_string(s.value("tries", 0));
+      if (s.value("scf", 0) > 0) text += ", scf level " + std::to_string(s.value("scf", 0));
+      if (s.value("restarts", 0) > 0) text += ", " + std::to_string(s.value("restarts", 0)) + " restarts";
+      text += ")";
+    }
+  }
+  return text;
+}
+
 void carry_over(const fs::path& from, const fs::path& to, const std::vector<std::string>& scratch) {
   if (!fs::exists(from / "stages.json")) return;
   const std::set<std::string> skip = {"job.json", "status", "result.json", "next_command"};

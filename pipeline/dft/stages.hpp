@@ -41,6 +41,10 @@ StepResult dft_step(const std::filesystem::path& dir);
 /// The same with a given code instead of the one job.json's engine names (for tests).
 StepResult dft_step(const std::filesystem::path& dir, const DftCode& code);
 
+/// One line on where the DFT job in `dir` stands, from its stages.json: "relax_start complete,
+/// relax_end running (try 2, scf level 1)"; "" when it has none (not started, or not a DFT job).
+std::string describe_stages(const std::filesystem::path& dir);
+
 /// Copies what a new attempt of a job can reuse from an earlier attempt's directory `from`
 /// (complete stages, the interrupted stage's last state, stages.json) into `to`, leaving out
 /// job.json, status, result.json, next_command and `scratch` names (wave functions). Nothing

@@ -82,9 +82,12 @@ def main():
     folders = [Path(".")] if images == 0 else [Path(f"{k:02d}") for k in range(1, images + 1)]
 
     marker = os.environ.get("FAKE_VASP_DIE_ONCE", "")
-    if marker and stage in ("", Path.cwd().name) and not os.path.exists(marker):
-        Path(marker).write_text("died once\n")
-        os.killpg(os.getpgrp(), signal.SIGKILL)
+    if marker and stage in ("", Path.cwd().name):
+        try:  # O_EXCL: of two jobs running at once, only the one that creates the marker dies
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        except FileExistsError:
+            pass
 
     if fault == "crash":
         print(" ZBRENT: fatal error in bracketing\n     please rerun with smaller EDIFF")

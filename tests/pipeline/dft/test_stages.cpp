@@ -138,7 +138,9 @@ TEST_CASE("stage runner: relax both end points, then the band; E_b from the band
   CHECK(first[0] == (dir / "relax_start").string());
   CHECK(first[1] == "relax.out");
   CHECK(first[2] == "/bin/true");
+  CHECK(describe_stages(dir) == "relax_start running (try 1)");
   const auto rest = run_to_end(dir, code);
+  CHECK(describe_stages(dir) == "relax_start complete, relax_end complete, neb complete");
   CHECK(rest == std::vector<std::string>{"relax_end", "neb"});
   REQUIRE(status_of(dir) == "done\n");
   const auto result = read_json(dir / "result.json");
@@ -208,9 +210,11 @@ TEST_CASE("stage runner: bounded corrections per problem", "[dft][stages]") {
     const fs::path dir = make_job("scf");
     ScriptedCode code;
     code.script["relax_start"] = {Problem::scf_not_converged, Problem::scf_not_converged};
+    REQUIRE(dft_step(dir, code) == StepResult::run);
+    REQUIRE(dft_step(dir, code) == StepResult::run);
+    CHECK(describe_stages(dir) == "relax_start running (try 2, scf level 1)");
     const auto stages = run_to_end(dir, code);
-    CHECK(stages == std::vector<std::string>{"relax_start", "relax_start", "relax_start",
-                                             "relax_end", "neb"});
+    CHECK(stages == std::vector<std::string>{"relax_start", "relax_end", "neb"});
     REQUIRE(code.writes["relax_start"].size() == 3);
     CHECK(code.writes["relax_start"][1].scf == 1);
     CHECK(code.writes["relax_start"][2].scf == 2);
