@@ -43,9 +43,9 @@ class StageWatcher {
     for (const char* stage : {"relax_start", "relax_end", "neb"}) {
       if (!state.contains(stage)) continue;
       const auto& s = state[stage];
-      const std::string line = fmt::format("{:<12} {} (try {}, corrections: scf {}, restarts {})", stage,
-                                           s.value("state", "?"), s.value("tries", 0), s.value("scf", 0),
-                                           s.value("restarts", 0));
+      const std::string line = fmt::format("{:<12} {} (try {}, corrections: scf {}, restarts {})",
+                                           stage, s.value("state", "?"), s.value("tries", 0),
+                                           s.value("scf", 0), s.value("restarts", 0));
       if (shown_.insert(line).second) fmt::print("{}\n", line);
     }
     std::fflush(stdout);
@@ -62,17 +62,19 @@ int dft_step(const Args& args) {
   fs::path dir;
   po::options_description opts("ionscreen dft-step options");
   opts.add_options()("help,h", "show this help")(
-      "dir", path_value(&dir)->required(), "the job directory (job.json of a qe, cp2k or vasp job)");
+      "dir", path_value(&dir)->required(),
+      "the job directory (job.json of a qe, cp2k or vasp job)");
   po::positional_options_description positional;
   positional.add("dir", 1);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).positional(positional).run(), vm);
   if (vm.count("help")) {
-    std::cout << "usage: ionscreen dft-step DIR\n"
-              << "One decision of a DFT/NEB job's stage runner (called in a loop by "
-                 "cluster/wrappers/dft.sh).\nExit 0: DIR/next_command holds the next command; exit 3: "
-                 "the job has ended (DIR/status).\n"
-              << opts << "\nexample: ionscreen dft-step runs/qe-li/jobs/c000017-a1\n";
+    std::cout
+        << "usage: ionscreen dft-step DIR\n"
+        << "One decision of a DFT/NEB job's stage runner (called in a loop by "
+           "cluster/wrappers/dft.sh).\nExit 0: DIR/next_command holds the next command; exit 3: "
+           "the job has ended (DIR/status).\n"
+        << opts << "\nexample: ionscreen dft-step runs/qe-li/jobs/c000017-a1\n";
     return 0;
   }
   po::notify(vm);
@@ -84,27 +86,34 @@ int barrier(const Args& args) {
   std::vector<std::string> overrides;
   po::options_description opts("ionscreen barrier options");
   opts.add_options()("help,h", "show this help")(
-      "campaign", path_value(&file)->required(), "campaign file whose [engine], [dft] and [campaign] carrier to use")(
+      "campaign", path_value(&file)->required(),
+      "campaign file whose [engine], [dft] and [campaign] carrier to use")(
       "structure", path_value(&structure)->required(), "the structure (CIF, or POSCAR/CONTCAR)")(
-      "dir", path_value(&dir)->required(), "the job directory (created; an unfinished job there goes on)")(
-      "set", po::value(&overrides)->composing(), "override a setting: section.key=value (repeatable)");
+      "dir", path_value(&dir)->required(),
+      "the job directory (created; an unfinished job there goes on)")(
+      "set", po::value(&overrides)->composing(),
+      "override a setting: section.key=value (repeatable)");
   po::positional_options_description positional;
   positional.add("campaign", 1).add("structure", 1).add("dir", 1);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).positional(positional).run(), vm);
   if (vm.count("help")) {
-    std::cout << "usage: ionscreen barrier CAMPAIGN.ini STRUCTURE DIR [--set section.key=value ...]\n"
-              << "Computes one structure's carrier migration barrier with the campaign's engine, here and "
-                 "now, in DIR\n(the same job directory a campaign job gets; run it again to go on "
-                 "after an interruption).\n"
-              << opts << "\nexample: ionscreen barrier tests/dft/qe_li2o.ini tests/dft/li2o.cif runs/li2o-qe\n";
+    std::cout
+        << "usage: ionscreen barrier CAMPAIGN.ini STRUCTURE DIR [--set section.key=value ...]\n"
+        << "Computes one structure's carrier migration barrier with the campaign's engine, here "
+           "and "
+           "now, in DIR\n(the same job directory a campaign job gets; run it again to go on "
+           "after an interruption).\n"
+        << opts
+        << "\nexample: ionscreen barrier tests/dft/qe_li2o.ini tests/dft/li2o.cif runs/li2o-qe\n";
     return 0;
   }
   po::notify(vm);
   const pl::CampaignConfig config = pl::load_campaign_config(file, overrides);
   const auto engine = pl::make_engine(config, fs::read_symlink("/proc/self/exe"));
-  const structures::Crystal crystal = structure.extension() == ".cif" ? structures::read_cif(structure)
-                                                                       : structures::read_poscar(structure);
+  const structures::Crystal crystal = structure.extension() == ".cif"
+                                          ? structures::read_cif(structure)
+                                          : structures::read_poscar(structure);
   std::set<std::string> elements;
   for (const auto& site : crystal.sites) elements.insert(site.element);
   engine->check_elements(elements);
@@ -113,15 +122,16 @@ int barrier(const Args& args) {
   fs::create_directories(dir);
   const auto already = engine->read_outcome(dir, job_id);
   if (already.kind == pl::JobOutcome::Kind::pending) {
-    engine->write_inputs({job_id, structure.stem().string(), config.carrier, structures::write_cif(crystal), 1, {}},
-                         dir);
+    engine->write_inputs(
+        {job_id, structure.stem().string(), config.carrier, structures::write_cif(crystal), 1, {}},
+        dir);
     pl::ProcessSpec spec;
     spec.argv = engine->argv(dir);
     spec.working_directory = dir;
     spec.stdout_path = dir / "wrapper.log";
     spec.stderr_path = dir / "wrapper.log";
-    fmt::print("{} barrier of {} in {} with engine {} (log: {})\n", config.carrier, structure.string(),
-               dir.string(), config.engine, spec.stdout_path.string());
+    fmt::print("{} barrier of {} in {} with engine {} (log: {})\n", config.carrier,
+               structure.string(), dir.string(), config.engine, spec.stdout_path.string());
     auto process = pl::Process::start(spec);
     StageWatcher watcher(dir / "stages.json");
     std::signal(SIGINT, on_interrupt);
@@ -148,9 +158,10 @@ int barrier(const Args& args) {
     case pl::JobOutcome::Kind::pending:
       break;
   }
-  fmt::print("stopped: the wrapper ended without a final status (see {}); run the same command "
-             "again to go on from the last stage\n",
-             (dir / "wrapper.log").string());
+  fmt::print(
+      "stopped: the wrapper ended without a final status (see {}); run the same command "
+      "again to go on from the last stage\n",
+      (dir / "wrapper.log").string());
   return 1;
 }
 

@@ -50,9 +50,11 @@ std::string missing_programs(const std::string& code, const DftSite& site) {
     const auto argv = launch(site, key, site.cores);
     const bool launcher = argv.size() > 1 && !runnable(argv.front());
     if (launcher && missing.find("launcher") == std::string::npos)
-      missing += (missing.empty() ? "" : ", ") + std::string("[dft] launcher '") + argv.front() + "'";
+      missing +=
+          (missing.empty() ? "" : ", ") + std::string("[dft] launcher '") + argv.front() + "'";
     if (!runnable(argv.back()))
-      missing += (missing.empty() ? "" : ", ") + std::string("[dft] ") + key + " = '" + argv.back() + "'";
+      missing +=
+          (missing.empty() ? "" : ", ") + std::string("[dft] ") + key + " = '" + argv.back() + "'";
   }
   if (missing.empty()) return missing;
   return "cannot run " + missing +

@@ -7,8 +7,6 @@
 // CODATA 2018 constants below, named once.
 #include "pipeline/dft/cp2k.hpp"
 
-#include "pipeline/dft/output_text.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,6 +18,7 @@
 #include <optional>
 #include <sstream>
 
+#include "pipeline/dft/output_text.hpp"
 #include "pipeline/error.hpp"
 #include "structures/periodic_table.hpp"
 
@@ -320,8 +319,7 @@ Section force_eval(const Crystal& structure, const DftSettings& settings,
   // one). Core shells are closed, so the parity of the valence electrons is that of sum Z - q.
   const bool spin = spin_polarized(settings, elements);
   long electrons = -charge(settings);
-  for (const auto& site : structure.sites)
-    electrons += structures::atomic_number(site.element);
+  for (const auto& site : structure.sites) electrons += structures::atomic_number(site.element);
   if (spin || electrons % 2 != 0) {
     double moment = 0.0;
     if (spin)

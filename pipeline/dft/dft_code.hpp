@@ -46,10 +46,10 @@ struct Command {
 
 struct RelaxResult {
   Problem problem = Problem::cut_off;
-  std::string reason;                    ///< for a problem: the code's words or ours
-  double energy = std::nan("");          ///< eV, total energy of the last complete ionic step
-  double max_force = std::nan("");       ///< eV/Å, largest force on a free atom at that step
-  int steps = 0;                         ///< complete ionic steps
+  std::string reason;                       ///< for a problem: the code's words or ours
+  double energy = std::nan("");             ///< eV, total energy of the last complete ionic step
+  double max_force = std::nan("");          ///< eV/Å, largest force on a free atom at that step
+  int steps = 0;                            ///< complete ionic steps
   std::optional<structures::Crystal> last;  ///< the geometry to continue from: the last one
                                             ///< the code wrote (same atom order as the input)
 };
@@ -57,11 +57,11 @@ struct RelaxResult {
 struct NebResult {
   Problem problem = Problem::cut_off;
   std::string reason;
-  std::vector<double> energies;     ///< eV, total energy of every image of the last complete
-                                    ///< band step, end points included (images + 2 values)
-  std::vector<double> max_forces;   ///< eV/Å, the NEB force per image as the code reports it
-                                    ///< (all images + 2, or only the intermediate ones)
-  int steps = 0;                    ///< complete band steps
+  std::vector<double> energies;           ///< eV, total energy of every image of the last complete
+                                          ///< band step, end points included (images + 2 values)
+  std::vector<double> max_forces;         ///< eV/Å, the NEB force per image as the code reports it
+                                          ///< (all images + 2, or only the intermediate ones)
+  int steps = 0;                          ///< complete band steps
   std::vector<structures::Crystal> band;  ///< geometries of the last complete step, end points
                                           ///< included; empty if the code has not written any
 };

@@ -143,8 +143,8 @@ DftSite read_site(const fs::path& file) {
                        "] is not one of [dft], [slurm]");
     }
     for (const auto& entry : section.entries) {
-      const std::string where = ini.where(entry.line) + ": [dft] " + entry.key + " = '" +
-                                entry.value + "': ";
+      const std::string where =
+          ini.where(entry.line) + ": [dft] " + entry.key + " = '" + entry.value + "': ";
       if (entry.key == "launcher") {
         std::istringstream words(entry.value);
         site.launcher.clear();
@@ -166,13 +166,15 @@ DftSite read_site(const fs::path& file) {
         const bool relative_path =
             entry.value.find('/') != std::string::npos && entry.value.front() != '/';
         site.programs[entry.key] =
-            relative_path ? (file.parent_path() / entry.value).lexically_normal().string() : entry.value;
+            relative_path ? (file.parent_path() / entry.value).lexically_normal().string()
+                          : entry.value;
       } else if (entry.key == "setup") {
         site.setup = entry.value.empty() ? fs::path()
                                          : (file.parent_path() / entry.value).lexically_normal();
         if (!site.setup.empty() && !fs::is_regular_file(site.setup))
-          throw InputError(where + "no such file (a bash script the wrapper sources first, "
-                                   "e.g. module loads)");
+          throw InputError(where +
+                           "no such file (a bash script the wrapper sources first, "
+                           "e.g. module loads)");
       } else {
         throw InputError(ini.where(entry.line) + ": [dft] key '" + entry.key +
                          "' is not one of launcher, cores, pw, neb, cp2k, vasp, setup");
@@ -225,8 +227,7 @@ bool spin_polarized(const DftSettings& settings, const std::vector<std::string>&
 }
 
 double initial_moment(const DftSettings& settings, const std::string& element) {
-  if (const auto it = settings.magmom.find(element); it != settings.magmom.end())
-    return it->second;
+  if (const auto it = settings.magmom.find(element); it != settings.magmom.end()) return it->second;
   return magnetic_elements().contains(element) ? 5.0 : 0.6;
 }
 

@@ -18,51 +18,51 @@ namespace ionscreen::pipeline::dft {
 
 struct DftSettings {
   // The electronic structure.
-  std::string method = "dft";        ///< dft | xtb (GFN1-xTB, cp2k only)
-  std::string functional = "PBEsol"; ///< PBE | PBEsol (dft only)
-  double cutoff = 0.0;               ///< eV: plane waves (qe, vasp) or density grid (cp2k);
-                                     ///< 0: the code's default (qe 408 eV = 30 Ry, vasp 520 eV,
-                                     ///< cp2k 5442 eV = 400 Ry)
-  double cutoff_rho = 0.0;           ///< qe charge-density cut-off, eV; 0: 8 x cutoff
-  double kspacing = 0.5;             ///< k-point spacing, 1/Å, as VASP's KSPACING:
-                                     ///< n_i = max(1, ceil(2π |b_i| / kspacing)) with b_i · a_j
-                                     ///< = δ_ij (kpoint_mesh); 0: Gamma only
-  std::string spin = "auto";         ///< auto (on with V Cr Mn Fe Co Ni Cu present) | on | off
+  std::string method = "dft";         ///< dft | xtb (GFN1-xTB, cp2k only)
+  std::string functional = "PBEsol";  ///< PBE | PBEsol (dft only)
+  double cutoff = 0.0;                ///< eV: plane waves (qe, vasp) or density grid (cp2k);
+                                      ///< 0: the code's default (qe 408 eV = 30 Ry, vasp 520 eV,
+                                      ///< cp2k 5442 eV = 400 Ry)
+  double cutoff_rho = 0.0;            ///< qe charge-density cut-off, eV; 0: 8 x cutoff
+  double kspacing = 0.5;              ///< k-point spacing, 1/Å, as VASP's KSPACING:
+                                      ///< n_i = max(1, ceil(2π |b_i| / kspacing)) with b_i · a_j
+                                      ///< = δ_ij (kpoint_mesh); 0: Gamma only
+  std::string spin = "auto";          ///< auto (on with V Cr Mn Fe Co Ni Cu present) | on | off
   std::map<std::string, double> magmom;     ///< initial moments (μB) by element; default 5 for
                                             ///< the 3d metals above, 0.6 otherwise
   std::map<std::string, double> hubbard_u;  ///< U_eff (eV, Dudarev) by element; none by default
-  int charge = 0;                    ///< total charge of the cell in e: -1 for a charged carrier
-                                     ///< vacancy (V'_Li) in an insulator, 0 for a neutral one
-  double scf_tolerance = 1e-5;       ///< eV, total energy change per SCF step
+  int charge = 0;               ///< total charge of the cell in e: -1 for a charged carrier
+                                ///< vacancy (V'_Li) in an insulator, 0 for a neutral one
+  double scf_tolerance = 1e-5;  ///< eV, total energy change per SCF step
   int max_scf_steps = 100;
 
   // End-point relaxation and the band.
-  int images = 5;                    ///< intermediate images (not counting the end points)
-  bool climbing = true;              ///< climbing image
-  double spring = 5.0;               ///< eV/Å²
-  double neb_force_tolerance = 0.05; ///< eV/Å, on every image
+  int images = 5;                       ///< intermediate images (not counting the end points)
+  bool climbing = true;                 ///< climbing image
+  double spring = 5.0;                  ///< eV/Å²
+  double neb_force_tolerance = 0.05;    ///< eV/Å, on every image
   double relax_force_tolerance = 0.03;  ///< eV/Å, end points
   int max_neb_steps = 200;
   int max_relax_steps = 100;
-  int max_corrections = 3;           ///< per stage: restarts after a recognised failure
+  int max_corrections = 3;             ///< per stage: restarts after a recognised failure
   std::string interpolation = "idpp";  ///< idpp | linear
 
   // The hop.
-  std::string hop = "shortest";      ///< shortest, or the 0-based index into the distinct hops
-  std::string supercell = "auto";    ///< auto (every width >= min_width) or "NxMxK"
-  double min_width = 8.0;            ///< Å
-  std::string free_atoms = "all";    ///< all | moving (only the hopping ion relaxes)
+  std::string hop = "shortest";    ///< shortest, or the 0-based index into the distinct hops
+  std::string supercell = "auto";  ///< auto (every width >= min_width) or "NxMxK"
+  double min_width = 8.0;          ///< Å
+  std::string free_atoms = "all";  ///< all | moving (only the hopping ion relaxes)
 
   // The code's data files.
   std::filesystem::path pseudo_dir;  ///< qe: UPF folder (default /usr/share/espresso/pseudo);
                                      ///< cp2k: data folder (default /usr/share/cp2k); vasp: PAW
                                      ///< library (default $VASP_PP_PATH/potpaw_PBE)
-  std::map<std::string, std::string> pseudopotentials;  ///< by element: qe UPF file, cp2k
-                                                        ///< potential name, vasp POTCAR variant
-  std::map<std::string, std::string> basis;             ///< cp2k basis set name by element
+  std::map<std::string, std::string> pseudopotentials;     ///< by element: qe UPF file, cp2k
+                                                           ///< potential name, vasp POTCAR variant
+  std::map<std::string, std::string> basis;                ///< cp2k basis set name by element
   std::vector<std::pair<std::string, std::string>> extra;  ///< code-specific "key=value"s, in
                                                            ///< order (see each code's header)
-  std::filesystem::path site;        ///< the site profile read into DftSite
+  std::filesystem::path site;                              ///< the site profile read into DftSite
 
   bool operator==(const DftSettings&) const = default;
 };
@@ -74,7 +74,7 @@ struct DftSite {
   int cores = 1;                      ///< MPI processes per stage
   std::map<std::string, std::string> programs = {
       {"pw", "pw.x"}, {"neb", "neb.x"}, {"cp2k", "cp2k.psmp"}, {"vasp", "vasp_std"}};
-  std::filesystem::path setup;        ///< sourced by the wrapper first (module loads); optional
+  std::filesystem::path setup;  ///< sourced by the wrapper first (module loads); optional
 
   bool operator==(const DftSite&) const = default;
 };
@@ -86,8 +86,7 @@ DftSite read_site(const std::filesystem::path& file);
 
 /// The argv prefix that starts `program` (the site's name for it) with `processes` MPI processes:
 /// the launcher with {cores} replaced, then the program.
-std::vector<std::string> launch(const DftSite& site, const std::string& program_key,
-                                int processes);
+std::vector<std::string> launch(const DftSite& site, const std::string& program_key, int processes);
 
 nlohmann::json to_json(const DftSettings& settings);
 nlohmann::json to_json(const DftSite& site);

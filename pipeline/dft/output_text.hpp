@@ -7,9 +7,9 @@
 
 namespace ionscreen::pipeline::dft {
 
-inline constexpr double kHartreeEv = 27.211386245988;   ///< eV per Hartree (CODATA 2018)
-inline constexpr double kRydbergEv = kHartreeEv / 2.0;  ///< eV per Rydberg
-inline constexpr double kBohrAngstrom = 0.529177210903; ///< Å per Bohr (CODATA 2018)
+inline constexpr double kHartreeEv = 27.211386245988;    ///< eV per Hartree (CODATA 2018)
+inline constexpr double kRydbergEv = kHartreeEv / 2.0;   ///< eV per Rydberg
+inline constexpr double kBohrAngstrom = 0.529177210903;  ///< Å per Bohr (CODATA 2018)
 
 /// The words of a line, split at white space.
 std::vector<std::string> words(const std::string& line);

@@ -8,8 +8,6 @@
 /// Positions are written and read in crystal (fractional) coordinates, never wrapped.
 #include "pipeline/dft/qe.hpp"
 
-#include "pipeline/dft/output_text.hpp"
-
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -28,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/dft/output_text.hpp"
 #include "pipeline/error.hpp"
 #include "pipeline/job_files.hpp"
 

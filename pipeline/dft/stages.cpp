@@ -28,8 +28,7 @@ struct JobFailure : std::runtime_error {
 };
 
 double now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 struct Job {
@@ -87,7 +86,8 @@ json set_up_hop(const Job& job, const fs::path& dir) {
       used = 0;
     }
     if (used == 0 || used != job.settings.hop.size() || index >= hops.size())
-      throw JobFailure("[dft] hop = '" + job.settings.hop + "': expected shortest or an index from 0 to " +
+      throw JobFailure("[dft] hop = '" + job.settings.hop +
+                       "': expected shortest or an index from 0 to " +
                        std::to_string(hops.size() - 1) + " (this structure has " +
                        std::to_string(hops.size()) + " distinct " + job.carrier + " hops)");
   }
@@ -96,8 +96,7 @@ json set_up_hop(const Job& job, const fs::path& dir) {
   structures::HopEndpoints ends = structures::hop_endpoints(cell, hop, n);
   if (job.settings.free_atoms == "moving")
     for (Crystal* c : {&ends.start, &ends.end})
-      for (std::size_t i = 0; i < c->sites.size(); ++i)
-        c->sites[i].fixed = {true, true, true};
+      for (std::size_t i = 0; i < c->sites.size(); ++i) c->sites[i].fixed = {true, true, true};
   ends.start.sites[static_cast<std::size_t>(ends.moving)].fixed = {};
   ends.end.sites[static_cast<std::size_t>(ends.moving)].fixed = {};
   fs::create_directories(dir / "hop");
@@ -122,7 +121,8 @@ Crystal nearest_copies(Crystal c, const Crystal& reference) {
     const Eigen::Vector3d target = reference.sites[i].frac;
     Eigen::Vector3d best = c.sites[i].frac;
     double best_distance = INFINITY;
-    const Eigen::Vector3d base = c.sites[i].frac - (c.sites[i].frac - target).array().round().matrix();
+    const Eigen::Vector3d base =
+        c.sites[i].frac - (c.sites[i].frac - target).array().round().matrix();
     for (int a = -1; a <= 1; ++a)
       for (int b = -1; b <= 1; ++b)
         for (int d = -1; d <= 1; ++d) {
@@ -145,7 +145,8 @@ Crystal with_fixed(Crystal c, const Crystal& reference) {
   for (std::size_t i = 0; i < c.sites.size() && i < reference.sites.size(); ++i) {
     c.sites[i].fixed = reference.sites[i].fixed;
     for (int axis = 0; axis < 3; ++axis)
-      if (reference.sites[i].fixed[static_cast<std::size_t>(axis)]) c.sites[i].frac[axis] = reference.sites[i].frac[axis];
+      if (reference.sites[i].fixed[static_cast<std::size_t>(axis)])
+        c.sites[i].frac[axis] = reference.sites[i].frac[axis];
   }
   return c;
 }
@@ -220,7 +221,8 @@ class Runner {
     code_->check(job_.settings, elements);
 
     for (const char* name : {"relax_start", "relax_end"}) {
-      const Crystal input = structures::read_poscar(dir_ / "hop" / (name == std::string("relax_start") ? "start.vasp" : "end.vasp"));
+      const Crystal input = structures::read_poscar(
+          dir_ / "hop" / (name == std::string("relax_start") ? "start.vasp" : "end.vasp"));
       if (!relax(name, input)) return StepResult::run;
     }
     check_end_points();
@@ -229,7 +231,8 @@ class Runner {
 
  private:
   json& stage(const std::string& name) {
-    if (!state_.contains(name)) state_[name] = {{"state", "new"}, {"scf", 0}, {"restarts", 0}, {"problems", json::array()}};
+    if (!state_.contains(name))
+      state_[name] = {{"state", "new"}, {"scf", 0}, {"restarts", 0}, {"problems", json::array()}};
     return state_[name];
   }
 
@@ -247,7 +250,8 @@ class Runner {
     write_atomically(dir_ / "next_command", text);
   }
 
-  /// Records a problem and returns the corrections for the next try; ends the job when none are left.
+  /// Records a problem and returns the corrections for the next try; ends the job when none are
+  /// left.
   Corrections correct(const std::string& name, Problem problem, const std::string& reason) {
     json& s = stage(name);
     const auto next = next_try(s, problem, job_.settings.max_corrections);
@@ -278,7 +282,8 @@ class Runner {
     if (r.problem == Problem::none) {
       if (!r.last || !std::isfinite(r.energy))
         throw JobFailure(name + ": the code reported convergence but no final energy or geometry");
-      write_atomically(folder / "relaxed.vasp", structures::write_poscar(with_fixed(*r.last, input)));
+      write_atomically(folder / "relaxed.vasp",
+                       structures::write_poscar(with_fixed(*r.last, input)));
       s["state"] = "complete";
       s["energy"] = r.energy;
       s["max_force"] = r.max_force;
@@ -351,7 +356,8 @@ class Runner {
     double total = 0.0;
     for (double step : steps) total += step;
     const double average = total / static_cast<double>(steps.size());
-    return std::all_of(steps.begin(), steps.end(), [&](double step) { return step <= 2.0 * average; });
+    return std::all_of(steps.begin(), steps.end(),
+                       [&](double step) { return step <= 2.0 * average; });
   }
 
   StepResult neb() {
@@ -381,7 +387,8 @@ class Runner {
     std::vector<Crystal> from = band;
     if (static_cast<int>(r.band.size()) == count) {
       for (int k = 1; k + 1 < count; ++k)
-        from[static_cast<std::size_t>(k)] = with_fixed(r.band[static_cast<std::size_t>(k)], band[0]);
+        from[static_cast<std::size_t>(k)] =
+            with_fixed(r.band[static_cast<std::size_t>(k)], band[0]);
       from = continuous(from);
       write_band(band_folder, from);
     }
@@ -391,7 +398,8 @@ class Runner {
 
   bool valid_energies(const NebResult& r) const {
     return static_cast<int>(r.energies.size()) == job_.settings.images + 2 &&
-           std::all_of(r.energies.begin(), r.energies.end(), [](double e) { return std::isfinite(e); });
+           std::all_of(r.energies.begin(), r.energies.end(),
+                       [](double e) { return std::isfinite(e); });
   }
 
   StepResult finish(const NebResult& r, bool converged) {
@@ -420,9 +428,10 @@ class Runner {
                    {"neb_steps", r.steps},
                    {"end_point_difference", r.energies.back() - r.energies.front()},
                    {"hop", state_["hop"]},
-                   {"stages", {{"relax_start", state_["relax_start"]},
-                               {"relax_end", state_["relax_end"]},
-                               {"neb", state_["neb"]}}},
+                   {"stages",
+                    {{"relax_start", state_["relax_start"]},
+                     {"relax_end", state_["relax_end"]},
+                     {"neb", state_["neb"]}}},
                    {"seconds", now() - state_.value("started", now())}};
     if (!converged) {
       result["E_b_lower_bound"] = barrier;
@@ -448,12 +457,18 @@ class Runner {
 
 const char* to_string(Problem problem) {
   switch (problem) {
-    case Problem::none: return "none";
-    case Problem::scf_not_converged: return "scf_not_converged";
-    case Problem::steps_exhausted: return "steps_exhausted";
-    case Problem::cut_off: return "cut_off";
-    case Problem::crashed: return "crashed";
-    case Problem::bad_input: return "bad_input";
+    case Problem::none:
+      return "none";
+    case Problem::scf_not_converged:
+      return "scf_not_converged";
+    case Problem::steps_exhausted:
+      return "steps_exhausted";
+    case Problem::cut_off:
+      return "cut_off";
+    case Problem::crashed:
+      return "crashed";
+    case Problem::bad_input:
+      return "bad_input";
   }
   return "unknown";
 }
@@ -504,7 +519,8 @@ std::string describe_stages(const fs::path& dir) {
     if (s.value("state", "") == "running") {
       text += " (try " + std::to_string(s.value("tries", 0));
       if (s.value("scf", 0) > 0) text += ", scf level " + std::to_string(s.value("scf", 0));
-      if (s.value("restarts", 0) > 0) text += ", " + std::to_string(s.value("restarts", 0)) + " restarts";
+      if (s.value("restarts", 0) > 0)
+        text += ", " + std::to_string(s.value("restarts", 0)) + " restarts";
       text += ")";
     }
   }
@@ -514,7 +530,8 @@ std::string describe_stages(const fs::path& dir) {
 void carry_over(const fs::path& from, const fs::path& to, const std::vector<std::string>& scratch) {
   if (!fs::exists(from / "stages.json")) return;
   const std::set<std::string> skip = {"job.json", "status", "result.json", "next_command"};
-  for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator();
+       ++it) {
     const fs::path relative = fs::relative(it->path(), from);
     const std::string name = it->path().filename().string();
     if ((it.depth() == 0 && skip.contains(name)) ||

@@ -136,7 +136,8 @@ Outcar parse_outcar(const std::string& text, const std::string& source) {
       if (have_forces) outcar.steps.push_back(pending);
       pending = IonicStep{};
       have_forces = false;
-    } else if (line.find("FORCES: max atom, RMS") != std::string_view::npos && !outcar.steps.empty()) {
+    } else if (line.find("FORCES: max atom, RMS") != std::string_view::npos &&
+               !outcar.steps.empty()) {
       outcar.steps.back().chain_max_force = number_after(line, "RMS", where);
     } else if (line.find("reached required accuracy") != std::string_view::npos) {
       outcar.reached_accuracy = true;
@@ -228,10 +229,9 @@ namespace {
 constexpr const char* kLog = "vasp.out";
 constexpr const char* kEnds = "ionscreen_ends.json";
 /// What a run leaves in a folder that a new try must not read as its own.
-const std::vector<std::string> kOutputs = {"OUTCAR",  "CONTCAR", "vasprun.xml", "OSZICAR",
-                                           "XDATCAR", "WAVECAR", "CHGCAR",      "CHG",
-                                           "EIGENVAL", "DOSCAR", "IBZKPT",      "PCDAT",
-                                           "REPORT",  "PROCAR",  kLog};
+const std::vector<std::string> kOutputs = {
+    "OUTCAR",   "CONTCAR", "vasprun.xml", "OSZICAR", "XDATCAR", "WAVECAR", "CHGCAR", "CHG",
+    "EIGENVAL", "DOSCAR",  "IBZKPT",      "PCDAT",   "REPORT",  "PROCAR",  kLog};
 
 std::string num(double value) { return fmt::format("{}", value); }
 
@@ -239,8 +239,8 @@ std::string num(double value) { return fmt::format("{}", value); }
 class Incar {
  public:
   void set(const std::string& tag, const std::string& value) {
-    const auto it = std::find_if(tags_.begin(), tags_.end(),
-                                 [&](const auto& t) { return t.first == tag; });
+    const auto it =
+        std::find_if(tags_.begin(), tags_.end(), [&](const auto& t) { return t.first == tag; });
     if (it == tags_.end()) {
       tags_.emplace_back(tag, value);
     } else {
@@ -273,7 +273,8 @@ Extra parse_extra(const DftSettings& settings) {
         throw InputError(entry + ": vtst takes true or false");
       extra.vtst = value == "true";
     } else if (!std::regex_match(key, tag)) {
-      throw InputError(entry + ": for vasp a key is an upper-case INCAR tag (e.g. ALGO=All) or "
+      throw InputError(entry +
+                       ": for vasp a key is an upper-case INCAR tag (e.g. ALGO=All) or "
                        "the switch vtst=true|false");
     } else if (value.empty() || value.find_first_of("\n\r#!") != std::string::npos) {
       throw InputError(entry + ": the value must be non-empty, on one line, without # or !");
@@ -336,9 +337,9 @@ std::string runs_of(const std::vector<double>& values) {
 }
 
 bool is_f_element(const std::string& element) {
-  static const std::set<std::string> f = {"La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb",
-                                          "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Ac", "Th", "Pa",
-                                          "U",  "Np", "Pu", "Am", "Cm"};
+  static const std::set<std::string> f = {"La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd",
+                                          "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Ac",
+                                          "Th", "Pa", "U",  "Np", "Pu", "Am", "Cm"};
   return f.contains(element);
 }
 
@@ -463,9 +464,9 @@ struct Verdict {
 /// For one OUTCAR (`name` in messages) that ran on `input`.
 Verdict judge(const vasp::Outcar& outcar, const std::string& name, const Crystal& input) {
   if (!outcar.steps.empty() && outcar.steps.back().positions.size() != input.sites.size())
-    return {Problem::crashed, fmt::format("{} lists {} atoms, the input has {}", name,
-                                          outcar.steps.back().positions.size(),
-                                          input.sites.size())};
+    return {Problem::crashed,
+            fmt::format("{} lists {} atoms, the input has {}", name,
+                        outcar.steps.back().positions.size(), input.sites.size())};
   if (!outcar.fatal.empty() && !(outcar.reached_accuracy && outcar.finished))
     return {Problem::crashed, name + ": " + outcar.fatal};
   if (!outcar.steps.empty() && outcar.steps.back().scf_steps >= outcar.nelm)
@@ -489,8 +490,10 @@ std::pair<vasp::Outcar, Verdict> read_run(const fs::path& dir, const fs::path& l
                                           const Crystal& input) {
   const fs::path file = dir / "OUTCAR";
   const auto text = read_if_present(file);
-  if (!text) return {{}, {Problem::cut_off, file.string() + " is missing (the run never started "
-                                                           "or was killed before writing it)"}};
+  if (!text)
+    return {{},
+            {Problem::cut_off, file.string() + " is missing (the run never started "
+                                               "or was killed before writing it)"}};
   try {
     vasp::Outcar outcar = vasp::parse_outcar(*text, file.string());
     if (outcar.fatal.empty())
@@ -530,9 +533,10 @@ class Vasp final : public DftCode {
       if (!fs::is_regular_file(file)) missing.push_back(element + " (" + file.string() + ")");
     }
     if (!missing.empty())
-      throw InputError(fmt::format("[dft] pseudo_dir = '{}': no POTCAR for {}; name another "
-                                   "variant with [dft] pseudopotentials (e.g. Li:Li)",
-                                   dir.string(), fmt::join(missing, ", ")));
+      throw InputError(
+          fmt::format("[dft] pseudo_dir = '{}': no POTCAR for {}; name another "
+                      "variant with [dft] pseudopotentials (e.g. Li:Li)",
+                      dir.string(), fmt::join(missing, ", ")));
   }
 
   Command write_relax(const fs::path& dir, const Crystal& structure, const DftSettings& settings,
@@ -570,8 +574,8 @@ class Vasp final : public DftCode {
                     const DftSite& site, const Corrections& corrections) const override {
     const int images = static_cast<int>(band.size()) - 2;
     if (images < 1 || images > 98)
-      throw InputError(fmt::format("[dft] images = {}: vasp takes 1 to 98 (folders 00..99)",
-                                   images));
+      throw InputError(
+          fmt::format("[dft] images = {}: vasp takes 1 to 98 (folders 00..99)", images));
     if (site.cores % images != 0)
       throw InputError(fmt::format(
           "site profile {}: cores = {} is not a multiple of [dft] images = {}; VASP runs the "
@@ -604,10 +608,9 @@ class Vasp final : public DftCode {
     finish(incar, extra, settings, corrections);
     write_atomically(dir / "INCAR", incar.text(fmt::format("CI-NEB, {} images", images)));
     write_kpoints_potcar(dir, band.front(), settings);
-    write_atomically(dir / kEnds, nlohmann::json{{"start", end_energies.first},
-                                                 {"end", end_energies.second}}
-                                          .dump() +
-                                      "\n");
+    write_atomically(
+        dir / kEnds,
+        nlohmann::json{{"start", end_energies.first}, {"end", end_energies.second}}.dump() + "\n");
     return command(site);
   }
 
@@ -653,12 +656,18 @@ class Vasp final : public DftCode {
   /// Which image's problem names the band's: the one the corrections must act on first.
   static int rank(Problem problem) {
     switch (problem) {
-      case Problem::none: return 0;
-      case Problem::steps_exhausted: return 1;
-      case Problem::cut_off: return 2;
-      case Problem::scf_not_converged: return 3;
-      case Problem::crashed: return 4;
-      case Problem::bad_input: return 5;
+      case Problem::none:
+        return 0;
+      case Problem::steps_exhausted:
+        return 1;
+      case Problem::cut_off:
+        return 2;
+      case Problem::scf_not_converged:
+        return 3;
+      case Problem::crashed:
+        return 4;
+      case Problem::bad_input:
+        return 5;
     }
     return 5;
   }

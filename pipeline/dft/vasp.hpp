@@ -26,8 +26,8 @@ std::string default_potcar(const std::string& element);
 
 /// One complete ionic step of an OUTCAR (or of one NEB image's OUTCAR).
 struct IonicStep {
-  double free_energy = 0.0;     ///< eV, "free  energy   TOTEN"
-  double energy = 0.0;          ///< eV, "energy(sigma->0)" of the same step
+  double free_energy = 0.0;                ///< eV, "free  energy   TOTEN"
+  double energy = 0.0;                     ///< eV, "energy(sigma->0)" of the same step
   std::vector<Eigen::Vector3d> positions;  ///< Å, Cartesian ("POSITION" columns)
   std::vector<Eigen::Vector3d> forces;     ///< eV/Å ("TOTAL-FORCE" columns)
   int scf_steps = 0;            ///< electronic steps of this ionic step ("Iteration n(  k)")
@@ -37,11 +37,11 @@ struct IonicStep {
 /// What an OUTCAR says. Only lines ending in a newline count, so a file cut off mid-line never
 /// yields a truncated number.
 struct Outcar {
-  std::vector<IonicStep> steps;  ///< complete ionic steps, in order
-  int nelm = 60;                 ///< "NELM   =" echo (VASP's default 60 when absent)
-  bool reached_accuracy = false; ///< "reached required accuracy"
-  bool finished = false;         ///< "General timing and accounting" footer present
-  std::string fatal;             ///< the first known fatal message, "" if none
+  std::vector<IonicStep> steps;   ///< complete ionic steps, in order
+  int nelm = 60;                  ///< "NELM   =" echo (VASP's default 60 when absent)
+  bool reached_accuracy = false;  ///< "reached required accuracy"
+  bool finished = false;          ///< "General timing and accounting" footer present
+  std::string fatal;              ///< the first known fatal message, "" if none
 };
 
 /// Parses OUTCAR text; InputError naming `source` and the line for a garbled number.

@@ -547,8 +547,8 @@ TEST_CASE("cp2k reads an ABORT during the run as a crash", "[cp2k][dft]") {
   // The neutral cell (45 electrons: written as a UKS doublet) with CHECK_ATOMIC_CHARGES T:
   // `grep -A6 '\[ABORT\]' relax.out` shows "xTB Charges" and "xtb_matrices.F:1691", after
   // SCF steps had run.
-  const RelaxResult r = cp2k->read_relax(fixture("relax_crash"),
-                                         lif_vacancy(Eigen::Vector3d(0.03, 0.02, 0.0)));
+  const RelaxResult r =
+      cp2k->read_relax(fixture("relax_crash"), lif_vacancy(Eigen::Vector3d(0.03, 0.02, 0.0)));
   CHECK(r.problem == Problem::crashed);
   CHECK_THAT(r.reason, Catch::Equals("CP2K: xTB Charges xtb_matrices.F:1691"));
 }

@@ -35,23 +35,25 @@ TEST_CASE("dft settings and site survive job.json", "[dft][settings]") {
                     Contains("x/job.json: key 'dft': key 'images' missing"));
   broken = to_json(s);
   broken["images"] = "five";
-  CHECK_THROWS_WITH(settings_from_json(broken, "job.json"), Contains("'images': \"five\" has the wrong type"));
+  CHECK_THROWS_WITH(settings_from_json(broken, "job.json"),
+                    Contains("'images': \"five\" has the wrong type"));
 }
 
 TEST_CASE("site profile: keys, relative paths, errors", "[dft][settings]") {
   const fs::path dir = testing::fresh_dir("site");
   write_atomically(dir / "env.sh", "module load vasp\n");
-  write_atomically(dir / "site.ini",
-                   "[slurm]\npartition = x\n[dft]\nlauncher = srun --mpi=pmix -n {cores}\ncores = 8\n"
-                   "vasp = bin/vasp_gam\npw = /opt/qe/pw.x\nsetup = env.sh\n");
+  write_atomically(
+      dir / "site.ini",
+      "[slurm]\npartition = x\n[dft]\nlauncher = srun --mpi=pmix -n {cores}\ncores = 8\n"
+      "vasp = bin/vasp_gam\npw = /opt/qe/pw.x\nsetup = env.sh\n");
   const DftSite site = read_site(dir / "site.ini");
   CHECK(site.cores == 8);
   CHECK(site.programs.at("vasp") == (dir / "bin/vasp_gam").string());  // next to the profile
   CHECK(site.programs.at("pw") == "/opt/qe/pw.x");
   CHECK(site.programs.at("neb") == "neb.x");  // the default
   CHECK(site.setup == dir / "env.sh");
-  CHECK(launch(site, "vasp", 16) ==
-        std::vector<std::string>{"srun", "--mpi=pmix", "-n", "16", (dir / "bin/vasp_gam").string()});
+  CHECK(launch(site, "vasp", 16) == std::vector<std::string>{"srun", "--mpi=pmix", "-n", "16",
+                                                             (dir / "bin/vasp_gam").string()});
   DftSite direct;
   direct.launcher.clear();
   CHECK(launch(direct, "cp2k", 4) == std::vector<std::string>{"cp2k.psmp"});
@@ -65,7 +67,8 @@ TEST_CASE("site profile: keys, relative paths, errors", "[dft][settings]") {
     }
     return std::string("no error");
   };
-  CHECK_THAT(error("[dft]\ncores = 0\n"), Contains("bad.ini:2: [dft] cores = '0'") && Contains(">= 1"));
+  CHECK_THAT(error("[dft]\ncores = 0\n"),
+             Contains("bad.ini:2: [dft] cores = '0'") && Contains(">= 1"));
   CHECK_THAT(error("[dft]\ncores = 2.5\n"), Contains("cores = '2.5'"));
   CHECK_THAT(error("[dft]\nlauncherr = srun\n"),
              Contains("key 'launcherr' is not one of launcher, cores, pw, neb, cp2k, vasp, setup"));

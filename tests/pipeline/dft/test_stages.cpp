@@ -67,7 +67,8 @@ class ScriptedCode : public DftCode {
     r.reason = "scripted " + std::string(to_string(r.problem));
     const auto n = static_cast<double>(band.size() - 1);
     for (std::size_t k = 0; k < band.size(); ++k)
-      r.energies.push_back(-10.0 + kHeight * std::pow(std::sin(std::numbers::pi * static_cast<double>(k) / n), 2));
+      r.energies.push_back(
+          -10.0 + kHeight * std::pow(std::sin(std::numbers::pi * static_cast<double>(k) / n), 2));
     r.max_forces.assign(band.size(), 0.01);
     r.steps = 12;
     return r;
@@ -93,9 +94,12 @@ fs::path make_job(const std::string& name, DftSettings settings = {}, DftSite si
   site.launcher = {};
   site.programs["pw"] = "/bin/true";
   site.programs["neb"] = "/bin/true";
-  const nlohmann::json job = {{"protocol", kJobProtocolVersion}, {"engine", "qe"},
-                              {"job_id", "c0000001-a01"},        {"carrier", "Li"},
-                              {"structure", "structure.cif"},    {"dft", to_json(settings)},
+  const nlohmann::json job = {{"protocol", kJobProtocolVersion},
+                              {"engine", "qe"},
+                              {"job_id", "c0000001-a01"},
+                              {"carrier", "Li"},
+                              {"structure", "structure.cif"},
+                              {"dft", to_json(settings)},
                               {"site", to_json(site)}};
   write_atomically(dir / "job.json", job.dump(2));
   return dir;
@@ -129,7 +133,8 @@ std::string status_of(const fs::path& dir) { return slurp(dir / "status"); }
 
 }  // namespace
 
-TEST_CASE("stage runner: relax both end points, then the band; E_b from the band", "[dft][stages]") {
+TEST_CASE("stage runner: relax both end points, then the band; E_b from the band",
+          "[dft][stages]") {
   const fs::path dir = make_job("happy");
   ScriptedCode code;
   REQUIRE(dft_step(dir, code) == StepResult::run);
@@ -288,7 +293,8 @@ TEST_CASE("stage runner: checks before and between stages", "[dft][stages]") {
     const fs::path dir = make_job("hop-index", settings);
     ScriptedCode code;
     CHECK(dft_step(dir, code) == StepResult::finished);
-    CHECK_THAT(status_of(dir), Catch::Contains("hop = '999'") && Catch::Contains("distinct Li hops"));
+    CHECK_THAT(status_of(dir),
+               Catch::Contains("hop = '999'") && Catch::Contains("distinct Li hops"));
   }
 }
 

@@ -4,7 +4,6 @@
 // from the files themselves, read with grep/awk or pymatgen 2022.11.7 (/usr/bin/python3), as
 // each comment says.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -217,7 +216,8 @@ TEST_CASE("read_relax: cut off, SCF cap, damaged, crashed", "[vasp][dft]") {
     const dft::RelaxResult r = code->read_relax(dir, silicon());
     CHECK(r.problem == dft::Problem::crashed);
     // grep -n EDDDAV: "|     Error EDDDAV: Call to ZHEGV failed. Returncode = 1 2 128   |"
-    CHECK_THAT(r.reason, Catch::Contains("Error EDDDAV: Call to ZHEGV failed. Returncode = 1 2 128"));
+    CHECK_THAT(r.reason,
+               Catch::Contains("Error EDDDAV: Call to ZHEGV failed. Returncode = 1 2 128"));
   }
   SECTION("ZBRENT in VASP's standard output (custodian tests/files/vasp.zbrent)") {
     spit(dir / "OUTCAR", cut_before(real, "reached required accuracy", 1));
@@ -237,8 +237,8 @@ TEST_CASE("read_relax: cut off, SCF cap, damaged, crashed", "[vasp][dft]") {
 
 TEST_CASE("vasprun.xml of real relaxations", "[vasp][dft]") {
   SECTION("Si2 (custodian io/vasprun.xml.gz, the run of si_relax_OUTCAR)") {
-    const vasp::Vasprun v = vasp::parse_vasprun(
-        slurp(kFixtures / "si_relax_vasprun_trimmed.xml"), "si_relax_vasprun_trimmed.xml");
+    const vasp::Vasprun v = vasp::parse_vasprun(slurp(kFixtures / "si_relax_vasprun_trimmed.xml"),
+                                                "si_relax_vasprun_trimmed.xml");
     CHECK(v.complete);
     REQUIRE(v.steps.size() == 3);
     // pymatgen Vasprun ionic_steps e_0_energy / e_fr_energy; the same as the OUTCAR's.
@@ -251,8 +251,8 @@ TEST_CASE("vasprun.xml of real relaxations", "[vasp][dft]") {
     CHECK(v.steps[2].frac[1].isApprox(Eigen::Vector3d(0.875, 0.875, 0.875)));
   }
   SECTION("Sb16Xe8Cl8F88 (custodian max_force/vasprun.xml, VASP 5.3.3)") {
-    const vasp::Vasprun v = vasp::parse_vasprun(
-        slurp(kFixtures / "sbxe_relax_vasprun_trimmed.xml"), "sbxe_relax_vasprun_trimmed.xml");
+    const vasp::Vasprun v = vasp::parse_vasprun(slurp(kFixtures / "sbxe_relax_vasprun_trimmed.xml"),
+                                                "sbxe_relax_vasprun_trimmed.xml");
     REQUIRE(v.steps.size() == 3);
     // pymatgen: e_fr_energy -468.99512433, -469.04361233, -469.03407561; largest |F| per step
     // 0.2525700184837017, 0.36720423325364837, 0.7165767327167699 over 120 atoms.
@@ -309,8 +309,8 @@ TEST_CASE("write_relax: INCAR, KPOINTS, POSCAR, POTCAR", "[vasp][dft]") {
   CHECK(tags.at("NELM") == "100");
   CHECK(tags.at("ISMEAR") == "0");
   CHECK(tags.at("SIGMA") == "0.05");
-  CHECK(tags.at("LREAL") == ".FALSE.");  // 6 atoms
-  CHECK(tags.at("ISPIN") == "2");         // Fe present, spin = auto
+  CHECK(tags.at("LREAL") == ".FALSE.");           // 6 atoms
+  CHECK(tags.at("ISPIN") == "2");                 // Fe present, spin = auto
   CHECK(tags.at("MAGMOM") == "1*0.6 2*5 3*0.6");  // Li Fe Fe O O Li: 5 μB for Fe, else 0.6
   CHECK(tags.at("LDAU") == ".TRUE.");
   CHECK(tags.at("LDAUTYPE") == "2");
@@ -349,7 +349,7 @@ TEST_CASE("write_relax: extra tags and the SCF correction levels", "[vasp][dft]"
   CHECK(t.count("MAGMOM") == 0);
   CHECK(t.at("ALGO") == "Fast");  // extra overrides
   CHECK(t.at("LREAL") == "Auto");
-  CHECK(t.at("NCORE") == "4");    // extra adds
+  CHECK(t.at("NCORE") == "4");  // extra adds
   t = tags_at(1);
   CHECK(t.at("ALGO") == "All");  // the correction overrides extra
   CHECK(t.at("NELM") == "200");
@@ -385,9 +385,10 @@ TEST_CASE("check: functional, method, PAW library and every POTCAR", "[vasp][dft
   s.extra.clear();
   // Mn (default Mn_pv) and Zr (named Zr_new) are not in the fake library: one error, both named.
   s.pseudopotentials = {{"Zr", "Zr_new"}};
-  CHECK_THROWS_WITH(code->check(s, {"Li", "Mn", "Zr"}),
-                    Catch::Contains("Mn (" + (kFixtures / "fake_paw/Mn_pv/POTCAR").string() + ")") &&
-                        Catch::Contains("Zr (" + (kFixtures / "fake_paw/Zr_new/POTCAR").string() + ")"));
+  CHECK_THROWS_WITH(
+      code->check(s, {"Li", "Mn", "Zr"}),
+      Catch::Contains("Mn (" + (kFixtures / "fake_paw/Mn_pv/POTCAR").string() + ")") &&
+          Catch::Contains("Zr (" + (kFixtures / "fake_paw/Zr_new/POTCAR").string() + ")"));
   s.pseudopotentials.clear();
   s.functional = "LDA";
   CHECK_THROWS_WITH(code->check(s, {"Li"}), Catch::Contains("PBE") && Catch::Contains("LDA"));
