@@ -6,6 +6,7 @@
 #include <csignal>
 #include <iostream>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "drivers/commands.hpp"
@@ -13,10 +14,9 @@
 #include "pipeline/dft/stages.hpp"
 #include "pipeline/engine.hpp"
 #include "pipeline/error.hpp"
-#include "pipeline/job_files.hpp"
 #include "pipeline/process.hpp"
 #include "structures/cif.hpp"
-#include "structures/poscar.hpp"
+#include "structures/structure_file.hpp"
 
 namespace ionscreen::drivers {
 namespace fs = std::filesystem;
@@ -29,31 +29,21 @@ namespace {
 volatile std::sig_atomic_t interrupted = 0;
 extern "C" void on_interrupt(int) { interrupted = 1; }
 
-/// One line per stage as the job moves on, read from stages.json.
+/// Prints where the job stands (pipeline/dft/stages.hpp describe_stages) whenever it changes.
 class StageWatcher {
  public:
-  explicit StageWatcher(fs::path file) : file_(std::move(file)) {}
+  explicit StageWatcher(fs::path dir) : dir_(std::move(dir)) {}
   void poll() {
-    nlohmann::json state;
-    try {
-      state = pl::read_json(file_);
-    } catch (const pl::InputError&) {
-      return;  // not written yet
-    }
-    for (const char* stage : {"relax_start", "relax_end", "neb"}) {
-      if (!state.contains(stage)) continue;
-      const auto& s = state[stage];
-      const std::string line = fmt::format("{:<12} {} (try {}, corrections: scf {}, restarts {})",
-                                           stage, s.value("state", "?"), s.value("tries", 0),
-                                           s.value("scf", 0), s.value("restarts", 0));
-      if (shown_.insert(line).second) fmt::print("{}\n", line);
-    }
+    const std::string now = pl::dft::describe_stages(dir_);
+    if (now.empty() || now == shown_) return;
+    shown_ = now;
+    fmt::print("{}\n", now);
     std::fflush(stdout);
   }
 
  private:
-  fs::path file_;
-  std::set<std::string> shown_;
+  fs::path dir_;
+  std::string shown_;
 };
 
 }  // namespace
@@ -111,9 +101,7 @@ int barrier(const Args& args) {
   po::notify(vm);
   const pl::CampaignConfig config = pl::load_campaign_config(file, overrides);
   const auto engine = pl::make_engine(config, fs::read_symlink("/proc/self/exe"));
-  const structures::Crystal crystal = structure.extension() == ".cif"
-                                          ? structures::read_cif(structure)
-                                          : structures::read_poscar(structure);
+  const structures::Crystal crystal = structures::read_structure(structure);
   std::set<std::string> elements;
   for (const auto& site : crystal.sites) elements.insert(site.element);
   engine->check_elements(elements);
@@ -133,7 +121,7 @@ int barrier(const Args& args) {
     fmt::print("{} barrier of {} in {} with engine {} (log: {})\n", config.carrier,
                structure.string(), dir.string(), config.engine, spec.stdout_path.string());
     auto process = pl::Process::start(spec);
-    StageWatcher watcher(dir / "stages.json");
+    StageWatcher watcher(dir);
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
     while (!process.try_wait()) {

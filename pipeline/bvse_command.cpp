@@ -6,9 +6,8 @@
 #include <sstream>
 
 #include "pipeline/error.hpp"
-#include "structures/cif.hpp"
 #include "structures/elements.hpp"
-#include "structures/poscar.hpp"
+#include "structures/structure_file.hpp"
 
 namespace ionscreen::pipeline {
 
@@ -41,10 +40,7 @@ void assign_oxidation_states(structures::Crystal& crystal, const std::string& sp
 }
 
 structures::BvseResult run_bvse(const BvseCommand& command) {
-  const auto ext = command.structure.extension().string();
-  structures::Crystal crystal = ext == ".cif" || ext == ".CIF"
-                                    ? structures::read_cif(command.structure)
-                                    : structures::read_poscar(command.structure);
+  structures::Crystal crystal = structures::read_structure(command.structure);
   assign_oxidation_states(crystal, command.oxidation_states, command.structure.string());
   const structures::ElementTable elements = structures::ElementTable::load(command.inputs / "elements");
   const structures::BvseTables tables = structures::BvseTables::load(command.inputs / "bvse", elements);

@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "pipeline/error.hpp"
+#include "pipeline/dft/codes.hpp"
 #include "pipeline/dft/dft_settings.hpp"
 #include "pipeline/faults.hpp"
 #include "pipeline/threshold.hpp"
@@ -579,7 +580,8 @@ class Reader {
     must_exist("search", "threshold_reference", false);
     must_exist("engine", "table", false);
     must_exist("jobs", "slurm_profile", false);
-    const bool dft_engine = c.engine == "qe" || c.engine == "cp2k" || c.engine == "vasp";
+    const auto& codes = dft::code_names();
+    const bool dft_engine = std::find(codes.begin(), codes.end(), c.engine) != codes.end();
     if (dft_engine && c.dft.site.empty())
       c.dft.site = (data_directory() / "cluster/sites/local.ini").lexically_normal();
     must_exist("dft", "pseudo_dir", true);

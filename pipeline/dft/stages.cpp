@@ -10,9 +10,9 @@
 #include "pipeline/dft/codes.hpp"
 #include "pipeline/error.hpp"
 #include "pipeline/job_files.hpp"
-#include "structures/cif.hpp"
 #include "structures/hops.hpp"
 #include "structures/poscar.hpp"
+#include "structures/structure_file.hpp"
 #include "structures/symmetry.hpp"
 
 namespace ionscreen::pipeline::dft {
@@ -60,10 +60,6 @@ Job read_job(const fs::path& dir) {
   return job;
 }
 
-Crystal read_structure(const fs::path& file) {
-  return file.extension() == ".cif" ? structures::read_cif(file) : structures::read_poscar(file);
-}
-
 Eigen::Vector3i supercell_multipliers(const Crystal& cell, const DftSettings& s) {
   const auto n = parse_supercell(s.supercell);
   return n ? *n : structures::supercell_for_width(cell.lattice, s.min_width);
@@ -71,7 +67,7 @@ Eigen::Vector3i supercell_multipliers(const Crystal& cell, const DftSettings& s)
 
 /// The chosen hop's end points in the supercell, with the hop's description for the result.
 json set_up_hop(const Job& job, const fs::path& dir) {
-  const Crystal cell = read_structure(job.structure);
+  const Crystal cell = structures::read_structure(job.structure);
   const auto info = structures::analyze(cell);
   const auto hops = structures::distinct_hops(cell, job.carrier, info.equivalent_atoms);
   if (hops.empty())
@@ -377,10 +373,10 @@ class Runner {
     const std::vector<Crystal> band = read_band(band_folder, count);
     const NebResult r = code_->read_neb(folder, band, job_.settings);
     if (r.problem == Problem::none) return finish(r, true);
-    json& neb_state = stage("neb");
-    const auto next = next_try(neb_state, r.problem, job_.settings.max_corrections);
-    if (!next && r.problem == Problem::steps_exhausted && valid_energies(r)) {
-      neb_state["problems"].push_back({{"problem", to_string(r.problem)}, {"reason", r.reason}});
+    // Out of steps and out of corrections: an unconverged band, recorded with its lower bound.
+    if (r.problem == Problem::steps_exhausted && valid_energies(r) &&
+        !next_try(s, r.problem, job_.settings.max_corrections)) {
+      s["problems"].push_back({{"problem", to_string(r.problem)}, {"reason", r.reason}});
       return finish(r, false);
     }
     const Corrections c = correct("neb", r.problem, r.reason);
