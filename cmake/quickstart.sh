@@ -15,8 +15,9 @@ packages=(cmake ninja-build g++ pkg-config libeigen3-dev libsymspg-dev libhdf5-d
           libopenmpi-dev openmpi-bin libboost-program-options-dev catch2 liblbfgspp-dev
           libfmt-dev python3-numpy python3-sklearn python3-h5py python3-matplotlib
           python3-ase python3-pymatgen nlohmann-json3-dev slurm-wlm munge)
-# The tests also run the DFT/NEB codes for real (tests/dft/): Quantum ESPRESSO and CP2K.
-[[ $mode == test ]] && packages+=(quantum-espresso quantum-espresso-data cp2k cp2k-data)
+# The tests also run the DFT/NEB codes for real (tests/dft/), Quantum ESPRESSO and CP2K, and
+# check the formatting with Debian 12's clang-format (14).
+[[ $mode == test ]] && packages+=(quantum-espresso quantum-espresso-data cp2k cp2k-data clang-format)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,11 +5,11 @@
 #include <iostream>
 
 #include "drivers/commands.hpp"
-#include "pipeline/backend_factory.hpp"
-#include "pipeline/campaign.hpp"
-#include "pipeline/campaign_report.hpp"
-#include "pipeline/error.hpp"
-#include "pipeline/job_files.hpp"
+#include "pipeline/base/atomic_file.hpp"
+#include "pipeline/campaign/directory.hpp"
+#include "pipeline/campaign/factories.hpp"
+#include "pipeline/campaign/report.hpp"
+#include "pipeline/store/pool_file.hpp"
 
 namespace ionscreen::drivers {
 namespace pl = ionscreen::pipeline;
@@ -23,10 +23,10 @@ struct CampaignArgs {
 
 po::options_description campaign_options(CampaignArgs& a, const char* title) {
   po::options_description opts(title);
-  opts.add_options()("help,h", "show this help")
-      ("campaign", path_value(&a.file)->required(), "the INI campaign file")
-      ("set", po::value(&a.overrides)->composing(),
-       "override a setting: --set section.key=value (repeatable), e.g. --set jobs.max_in_flight=8");
+  opts.add_options()("help,h", "show this help")("campaign", path_value(&a.file)->required(),
+                                                 "the INI campaign file")(
+      "set", po::value(&a.overrides)->composing(),
+      "override a setting: --set section.key=value (repeatable), e.g. --set jobs.max_in_flight=8");
   return opts;
 }
 
@@ -63,9 +63,11 @@ pl::CampaignEvents terminal_events() {
 
 int run_campaign(const Args& args, bool resuming, const pl::MpiSession& mpi) {
   CampaignArgs a;
-  const auto opts = campaign_options(a, resuming ? "ionscreen resume options" : "ionscreen run options");
-  if (!parse(args, opts, resuming ? "usage: ionscreen resume CAMPAIGN.ini [--set section.key=value ...]"
-                                  : "usage: ionscreen run CAMPAIGN.ini [--set section.key=value ...]",
+  const auto opts =
+      campaign_options(a, resuming ? "ionscreen resume options" : "ionscreen run options");
+  if (!parse(args, opts,
+             resuming ? "usage: ionscreen resume CAMPAIGN.ini [--set section.key=value ...]"
+                      : "usage: ionscreen run CAMPAIGN.ini [--set section.key=value ...]",
              resuming ? "ionscreen resume inputs/campaigns/demo_li.ini"
                       : "ionscreen run inputs/campaigns/demo_li.ini --set jobs.max_in_flight=4"))
     return 0;
@@ -77,22 +79,15 @@ int run_campaign(const Args& args, bool resuming, const pl::MpiSession& mpi) {
     return 0;
   }
   const pl::CampaignConfig config = pl::load_campaign_config(a.file, a.overrides);
-  const bool exists = std::filesystem::exists(pl::CampaignPaths(config.directory).campaign);
-  if (resuming && !exists)
-    throw pl::InputError(config.directory.string() + " holds no campaign yet: start it with 'ionscreen run " +
-                         a.file.string() + "'");
-  if (!resuming && exists)
-    throw pl::InputError(config.directory.string() + " already holds campaign '" + config.name +
-                         "': continue it with 'ionscreen resume " + a.file.string() +
-                         "', or choose another [campaign] directory");
   const auto engine = pl::make_engine(config, std::filesystem::read_symlink("/proc/self/exe"));
   const auto backend = pl::make_backend(config);
   auto events = terminal_events();
-  if (scoring) events.line("scoring the candidate pool on " + std::to_string(mpi.size()) + " MPI ranks");
-  pl::Campaign campaign(config, *backend, *engine, events, scoring);
-  campaign.run();
+  if (scoring)
+    events.line("scoring the candidate pool on " + std::to_string(mpi.size()) + " MPI ranks");
+  const pl::CampaignRun done =
+      pl::run_campaign_directory(config, resuming, *backend, *engine, events, scoring);
   clear_status_line();
-  fmt::print("\n{}", pl::status_text(campaign.record(), campaign.pool()));
+  fmt::print("\n{}", pl::status_text(done.record, done.pool));
   return 0;
 }
 
@@ -105,9 +100,10 @@ int enumerate(const Args& args) {
              "ionscreen enumerate inputs/campaigns/demo_li.ini"))
     return 0;
   const pl::CampaignConfig config = pl::load_campaign_config(a.file, a.overrides);
-  const pl::CandidatePool pool = pl::open_or_build_pool(config, [](std::size_t done, std::size_t total) {
-    show_progress("building candidates", static_cast<int>(done), static_cast<int>(total));
-  });
+  const pl::CandidatePool pool =
+      pl::open_or_build_pool(config, [](std::size_t done, std::size_t total) {
+        show_progress("building candidates", static_cast<int>(done), static_cast<int>(total));
+      });
   clear_status_line();
   const pl::Features f = pl::features(pool);
   fmt::print("{} {} candidates in {} ({})\n", pool.size(), pool.carrier,
@@ -124,13 +120,15 @@ int resume(const Args& args, const pl::MpiSession& mpi) { return run_campaign(ar
 int status(const Args& args) {
   std::filesystem::path where;
   po::options_description opts("ionscreen status options");
-  opts.add_options()("help,h", "show this help")
-      ("campaign", path_value(&where)->required(), "campaign directory, its campaign.h5, or its INI file");
+  opts.add_options()("help,h", "show this help")(
+      "campaign", path_value(&where)->required(),
+      "campaign directory, its campaign.h5, or its INI file");
   if (!parse(args, opts, "usage: ionscreen status CAMPAIGN", "ionscreen status runs/demo-na"))
     return 0;
   const auto file = pl::locate_campaign_file(where);
   const auto record = pl::read_campaign_file(file);
-  fmt::print("{}", pl::status_text(record, pl::read_pool(pl::CampaignPaths(file.parent_path()).candidates)));
+  fmt::print("{}", pl::status_text(record, pl::read_pool_file(
+                                               pl::CampaignPaths(file.parent_path()).candidates)));
   return 0;
 }
 
@@ -138,17 +136,20 @@ int export_tables(const Args& args) {
   std::filesystem::path where, out;
   std::string table = "results";
   po::options_description opts("ionscreen export options");
-  opts.add_options()("help,h", "show this help")
-      ("campaign", path_value(&where)->required(), "campaign directory, its campaign.h5, or its INI file")
-      ("table", po::value(&table)->default_value(table), "results | jobs | decisions")
-      ("out", path_value(&out), "CSV file to write (default: standard output)");
-  if (!parse(args, opts, "usage: ionscreen export CAMPAIGN [--table results|jobs|decisions] [--out FILE]",
+  opts.add_options()("help,h", "show this help")(
+      "campaign", path_value(&where)->required(),
+      "campaign directory, its campaign.h5, or its INI file")(
+      "table", po::value(&table)->default_value(table), "results | jobs | decisions")(
+      "out", path_value(&out), "CSV file to write (default: standard output)");
+  if (!parse(args, opts,
+             "usage: ionscreen export CAMPAIGN [--table results|jobs|decisions] [--out FILE]",
              "ionscreen export runs/demo-na --table results --out demo-na.csv"))
     return 0;
-  const auto kind = pl::parse_export_table(table);
+  const auto kind = pl::parse_export_kind(table);
   const auto file = pl::locate_campaign_file(where);
-  const std::string csv = pl::export_csv(pl::read_campaign_file(file),
-                                         pl::read_pool(pl::CampaignPaths(file.parent_path()).candidates), kind);
+  const std::string csv =
+      pl::export_csv(pl::read_campaign_file(file),
+                     pl::read_pool_file(pl::CampaignPaths(file.parent_path()).candidates), kind);
   if (out.empty()) {
     std::cout << csv;
     return 0;

@@ -6,14 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/mpi_session.hpp"
+#include "pipeline/mpi/mpi_session.hpp"
 
 namespace ionscreen::drivers {
 
 namespace po = boost::program_options;
 using Args = std::vector<std::string>;
 
-int replay(const Args& args);
 int bvse(const Args& args);
 int landscape(const Args& args);
 int job(const Args& args);
@@ -32,7 +31,7 @@ inline po::typed_value<std::string>* path_value(std::filesystem::path* target) {
   return po::value<std::string>()->notifier([target](const std::string& s) { *target = s; });
 }
 inline po::typed_value<std::string>* path_value(std::filesystem::path* target,
-                                               const std::filesystem::path& fallback) {
+                                                const std::filesystem::path& fallback) {
   return path_value(target)->default_value(fallback.string());
 }
 

@@ -2,21 +2,15 @@
 // dft-step (the stage runner cluster/wrappers/dft.sh calls).
 #include <fmt/core.h>
 
-#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <iostream>
-#include <set>
 #include <string>
-#include <thread>
 
 #include "drivers/commands.hpp"
-#include "pipeline/campaign_config.hpp"
-#include "pipeline/dft/stages.hpp"
-#include "pipeline/engine.hpp"
-#include "pipeline/error.hpp"
-#include "pipeline/process.hpp"
-#include "structures/cif.hpp"
-#include "structures/structure_file.hpp"
+#include "drivers/exit_codes.hpp"
+#include "pipeline/campaign/structure_barrier.hpp"
+#include "pipeline/jobs/dft/stages.hpp"
 
 namespace ionscreen::drivers {
 namespace fs = std::filesystem;
@@ -24,27 +18,9 @@ namespace pl = ionscreen::pipeline;
 
 namespace {
 
-/// Set by SIGINT or SIGTERM: the job runs in its own process group, which a terminal's Ctrl-C
-/// does not reach, so `barrier` stops it itself.
+/// Set by SIGINT or SIGTERM.
 volatile std::sig_atomic_t interrupted = 0;
 extern "C" void on_interrupt(int) { interrupted = 1; }
-
-/// Prints where the job stands (pipeline/dft/stages.hpp describe_stages) whenever it changes.
-class StageWatcher {
- public:
-  explicit StageWatcher(fs::path dir) : dir_(std::move(dir)) {}
-  void poll() {
-    const std::string now = pl::dft::describe_stages(dir_);
-    if (now.empty() || now == shown_) return;
-    shown_ = now;
-    fmt::print("{}\n", now);
-    std::fflush(stdout);
-  }
-
- private:
-  fs::path dir_;
-  std::string shown_;
-};
 
 }  // namespace
 
@@ -68,7 +44,7 @@ int dft_step(const Args& args) {
     return 0;
   }
   po::notify(vm);
-  return pl::dft::dft_step(dir) == pl::dft::StepResult::run ? 0 : 3;
+  return pl::dft::dft_step(dir) == pl::dft::StepResult::run ? kSuccess : kJobEnded;
 }
 
 int barrier(const Args& args) {
@@ -99,58 +75,35 @@ int barrier(const Args& args) {
     return 0;
   }
   po::notify(vm);
-  const pl::CampaignConfig config = pl::load_campaign_config(file, overrides);
-  const auto engine = pl::make_engine(config, fs::read_symlink("/proc/self/exe"));
-  const structures::Crystal crystal = structures::read_structure(structure);
-  std::set<std::string> elements;
-  for (const auto& site : crystal.sites) elements.insert(site.element);
-  engine->check_elements(elements);
-
-  const std::string job_id = "barrier";
-  fs::create_directories(dir);
-  const auto already = engine->read_outcome(dir, job_id);
-  if (already.kind == pl::JobOutcome::Kind::pending) {
-    engine->write_inputs(
-        {job_id, structure.stem().string(), config.carrier, structures::write_cif(crystal), 1, {}},
-        dir);
-    pl::ProcessSpec spec;
-    spec.argv = engine->argv(dir);
-    spec.working_directory = dir;
-    spec.stdout_path = dir / "wrapper.log";
-    spec.stderr_path = dir / "wrapper.log";
-    fmt::print("{} barrier of {} in {} with engine {} (log: {})\n", config.carrier,
-               structure.string(), dir.string(), config.engine, spec.stdout_path.string());
-    auto process = pl::Process::start(spec);
-    StageWatcher watcher(dir);
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
-    while (!process.try_wait()) {
-      watcher.poll();
-      if (interrupted) {
-        process.stop(std::chrono::seconds(10));
-        fmt::print("interrupted: run the same command again to go on from the last stage\n");
-        return 130;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    watcher.poll();
+  const pl::StructureBarrier request{pl::load_campaign_config(file, overrides), structure, dir,
+                                     fs::read_symlink("/proc/self/exe")};
+  // The job runs in its own process group, which a terminal's Ctrl-C does not reach, so
+  // `barrier` stops it itself.
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  const pl::BarrierResult result = pl::compute_barrier(
+      request, [] { return interrupted != 0; },
+      [](const std::string& text) {
+        fmt::print("{}", text);
+        std::fflush(stdout);
+      });
+  if (result.interrupted) {
+    fmt::print("interrupted: run the same command again to go on from the last stage\n");
+    return kInterrupted;
   }
-  const auto outcome = engine->read_outcome(dir, job_id);
-  switch (outcome.kind) {
-    case pl::JobOutcome::Kind::done:
-      fmt::print("E_b = {:.4f} eV ({})\n", outcome.e_b, (dir / "result.json").string());
-      return 0;
-    case pl::JobOutcome::Kind::failed:
-      fmt::print("failed: {}\n", outcome.reason);
-      return 1;
-    case pl::JobOutcome::Kind::pending:
-      break;
+  if (const auto* done = std::get_if<pl::JobDone>(&result.outcome)) {
+    fmt::print("E_b = {:.4f} eV ({})\n", done->e_b, (dir / "result.json").string());
+    return kSuccess;
+  }
+  if (const auto* failed = std::get_if<pl::JobFailed>(&result.outcome)) {
+    fmt::print("failed: {}\n", failed->reason);
+    return kInternal;
   }
   fmt::print(
       "stopped: the wrapper ended without a final status (see {}); run the same command "
       "again to go on from the last stage\n",
       (dir / "wrapper.log").string());
-  return 1;
+  return kInternal;
 }
 
 }  // namespace ionscreen::drivers

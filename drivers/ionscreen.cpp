@@ -1,13 +1,11 @@
 // ionscreen: the command-line entry point. Dispatches to a subcommand (drivers/commands.hpp)
-// and maps errors to exit codes: 0 ok, 1 internal, numerical or scheduler error, 2 bad input.
+// and maps errors to exit codes (drivers/exit_codes.hpp).
 #include <iostream>
 
 #include "drivers/allocator.hpp"
 #include "drivers/commands.hpp"
-#include "gp/error.hpp"
-#include "pipeline/error.hpp"
-#include "pipeline/mpi_session.hpp"
-#include "structures/error.hpp"
+#include "drivers/exit_codes.hpp"
+#include "pipeline/mpi/mpi_session.hpp"
 
 namespace {
 
@@ -34,9 +32,6 @@ tools:
   benchmark  seeded virtual campaigns (the campaign code, table engine in-process) against a
              complete barrier table, per strategy against random search; CSV curves and plots
              example: ionscreen benchmark --trials 50 --out runs/benchmark --plot
-  replay     seeded Bayesian-optimisation trials against a complete barrier table, against
-             random search, in optimum and threshold mode
-             example: ionscreen replay --table inputs/demo/demo_landscape.csv --trials 20
   bvse       bond-valence site energy barriers E_1D, E_2D, E_3D of a carrier in one structure
              example: ionscreen bvse inputs/prototypes/LiFeSO4F_tavorite.cif --carrier Li
                         --oxidation-states Li:1,Fe:2,S:6,O:-2,F:-1
@@ -49,8 +44,10 @@ tools:
              example: ionscreen landscape --out inputs/landscape/bvse_tavorite.csv
 
 run 'ionscreen <command> --help' for the options of a command.
-exit codes: 0 success; 1 internal, numerical or scheduler error; 2 bad input (the message names
-the file, key and value).
+exit codes: 0 success; 1 internal error (a bug); 2 bad input (the message names the file, key and
+value); 3 dft-step: the job has ended; 4 numerical failure; 5 scheduler failure; 6 I/O failure
+(disk full, permission, a program that cannot start); 7 another ionscreen holds the campaign;
+130 interrupted.
 )";
 
 }  // namespace
@@ -62,8 +59,8 @@ int main(int argc, char** argv) {
   // others score shares of the candidate pool; benchmark deals its trials over the ranks (and
   // starts no job processes). No other command uses MPI (the job processes a campaign starts
   // inherit mpirun's environment and must not join its MPI job).
-  const ionscreen::pipeline::MpiSession mpi(argc, argv, command == "run" || command == "resume" ||
-                                                           command == "benchmark");
+  const ionscreen::pipeline::MpiSession mpi(
+      argc, argv, command == "run" || command == "resume" || command == "benchmark");
   const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
   try {
     namespace d = ionscreen::drivers;
@@ -72,7 +69,6 @@ int main(int argc, char** argv) {
     if (command == "enumerate") return d::enumerate(args);
     if (command == "status") return d::status(args);
     if (command == "export") return d::export_tables(args);
-    if (command == "replay") return d::replay(args);
     if (command == "benchmark") return d::benchmark(args, mpi);
     if (command == "bvse") return d::bvse(args);
     if (command == "landscape") return d::landscape(args);
@@ -83,22 +79,10 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    std::cerr << (command.empty() ? "" : "ionscreen: unknown command '" + command + "'\n") << kUsage;
+    std::cerr << (command.empty() ? "" : "ionscreen: unknown command '" + command + "'\n")
+              << kUsage;
     return 2;
-  } catch (const boost::program_options::error& e) {
-    std::cerr << "ionscreen " << command << ": " << e.what() << " (see --help)\n";
-    return 2;
-  } catch (const ionscreen::pipeline::InputError& e) {
-    std::cerr << "ionscreen " << command << ": " << e.what() << '\n';
-    return 2;
-  } catch (const ionscreen::structures::InputError& e) {
-    std::cerr << "ionscreen " << command << ": " << e.what() << '\n';
-    return 2;
-  } catch (const ionscreen::gp::InvalidInput& e) {
-    std::cerr << "ionscreen " << command << ": " << e.what() << '\n';
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "ionscreen " << command << ": error: " << e.what() << '\n';
-    return 1;
+  } catch (...) {
+    return ionscreen::drivers::report_current_error(command);
   }
 }

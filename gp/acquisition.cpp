@@ -13,9 +13,12 @@ struct Named {
   AcquisitionKind kind;
   const char* name;
 };
-constexpr Named kNames[] = {{AcquisitionKind::ei, "ei"},           {AcquisitionKind::pi, "pi"},
-                            {AcquisitionKind::lcb, "lcb"},         {AcquisitionKind::thompson, "thompson"},
-                            {AcquisitionKind::straddle, "straddle"}, {AcquisitionKind::lse, "lse"}};
+constexpr Named kNames[] = {{AcquisitionKind::ei, "ei"},
+                            {AcquisitionKind::pi, "pi"},
+                            {AcquisitionKind::lcb, "lcb"},
+                            {AcquisitionKind::thompson, "thompson"},
+                            {AcquisitionKind::straddle, "straddle"},
+                            {AcquisitionKind::lse, "lse"}};
 
 }  // namespace
 

@@ -103,7 +103,8 @@ std::vector<Pick> thompson_batch(ConditionedSet& set, Eigen::Index candidates, c
 BatchMethod parse_batch_method(const std::string& name) {
   if (name == "kb") return BatchMethod::kriging_believer;
   if (name == "cl") return BatchMethod::constant_liar;
-  throw InvalidInput("unknown batch method '" + name + "'; known: kb (Kriging believer), cl "
+  throw InvalidInput("unknown batch method '" + name +
+                     "'; known: kb (Kriging believer), cl "
                      "(constant liar)");
 }
 
@@ -117,7 +118,8 @@ std::vector<Pick> select_batch(const PoolPosterior& ctx, const std::vector<bool>
   const Eigen::Index N = ctx.pool.rows();
   if (static_cast<Eigen::Index>(eligible.size()) != N || ctx.posterior.mean.size() != N)
     throw InvalidInput("select_batch: pool, posterior and eligibility sizes differ");
-  if (options.q < 1) throw InvalidInput("batch size q must be >= 1, got " + std::to_string(options.q));
+  if (options.q < 1)
+    throw InvalidInput("batch size q must be >= 1, got " + std::to_string(options.q));
   const Shortlist shortlist =
       shortlist_of(ctx.posterior, eligible, pending, scorer, options.best, shortlist_size(options));
   return choose_batch(ctx.fit, ctx.pool, shortlist, scorer, options, rng);
@@ -130,7 +132,8 @@ Eigen::Index shortlist_size(const BatchOptions& options) {
 std::vector<Pick> choose_batch(const Fit& fit, const Eigen::MatrixXd& pool,
                                const Shortlist& shortlist, const Scorer& scorer,
                                const BatchOptions& options, Rng& rng) {
-  if (options.q < 1) throw InvalidInput("batch size q must be >= 1, got " + std::to_string(options.q));
+  if (options.q < 1)
+    throw InvalidInput("batch size q must be >= 1, got " + std::to_string(options.q));
   const auto candidates = static_cast<Eigen::Index>(shortlist.best.size());
   if (candidates == 0) return {};
   std::vector<ScoredCandidate> members = shortlist.best;

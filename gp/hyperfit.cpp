@@ -16,11 +16,16 @@ class NegativeLogPosterior {
  public:
   NegativeLogPosterior(Model model, const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
                        const Eigen::MatrixXd& basis, std::vector<int> free)
-      : model_(std::move(model)), X_(X), y_(y), basis_(basis), free_(std::move(free)),
+      : model_(std::move(model)),
+        X_(X),
+        y_(y),
+        basis_(basis),
+        free_(std::move(free)),
         full_(model_.theta()) {}
 
   double operator()(const Eigen::VectorXd& x, Eigen::VectorXd& grad) {
-    for (std::size_t i = 0; i < free_.size(); ++i) full_[free_[i]] = x[static_cast<Eigen::Index>(i)];
+    for (std::size_t i = 0; i < free_.size(); ++i)
+      full_[free_[i]] = x[static_cast<Eigen::Index>(i)];
     model_.set_theta(full_);
     const Objective obj = log_posterior(model_, X_, y_, basis_);
     for (std::size_t i = 0; i < free_.size(); ++i)
@@ -94,11 +99,11 @@ FitReport fit_hyperparameters(const Model& start, const Eigen::MatrixXd& X,
     if (run > 0)  // draw every restart point even for nfree == 0 runs, keeping the stream aligned
       for (Eigen::Index i = 0; i < nfree; ++i) {
         const auto prior = start.priors.find(info[free[i]].name);
-        const double draw = prior != start.priors.end()
-                                ? sample_theta(prior->second, rng.normal())
-                                : info[free[i]].typical_lower +
-                                      rng.uniform() * (info[free[i]].typical_upper -
-                                                       info[free[i]].typical_lower);
+        const double draw =
+            prior != start.priors.end()
+                ? sample_theta(prior->second, rng.normal())
+                : info[free[i]].typical_lower +
+                      rng.uniform() * (info[free[i]].typical_upper - info[free[i]].typical_lower);
         x[i] = std::clamp(draw, lower[i], upper[i]);
       }
     NegativeLogPosterior f(start, X, y, basis, free);
@@ -128,8 +133,12 @@ FitReport fit_hyperparameters(const Model& start, const Eigen::MatrixXd& X,
     }
   }
   if (!std::isfinite(best_value)) {  // keep the last good values; throws if they fail too
-    return {condition(start, X, y, basis), log_posterior(start, X, y, basis).value, succeeded,
-            failed, true, last_error};
+    return {condition(start, X, y, basis),
+            log_posterior(start, X, y, basis).value,
+            succeeded,
+            failed,
+            true,
+            last_error};
   }
   Model best = start;
   best.set_theta(best_theta);

@@ -15,12 +15,12 @@ struct FitOptions {
 };
 
 struct FitReport {
-  Fit fit;                   ///< the model at the best hyperparameters, conditioned on the data
-  double objective = 0.0;    ///< log marginal likelihood + log priors at the optimum
+  Fit fit;                 ///< the model at the best hyperparameters, conditioned on the data
+  double objective = 0.0;  ///< log marginal likelihood + log priors at the optimum
   int runs_succeeded = 0;
   int runs_failed = 0;
-  bool fell_back = false;    ///< true if no run succeeded and the starting values were kept
-  std::string last_error;    ///< why the last failed run failed
+  bool fell_back = false;  ///< true if no run succeeded and the starting values were kept
+  std::string last_error;  ///< why the last failed run failed
 };
 
 /// Fit the free hyperparameters of `start` to (X, y). Draws restart points from `rng` (from a

@@ -18,8 +18,8 @@ const std::vector<int>& ColumnGroups::find(const std::string& name) const {
     if (names[i] == name) return columns[i];
   std::string known;
   for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-  throw InvalidInput("unknown column group '" + name + "'; known groups: " +
-                     (known.empty() ? "(none)" : known));
+  throw InvalidInput("unknown column group '" + name +
+                     "'; known groups: " + (known.empty() ? "(none)" : known));
 }
 
 void ColumnGroups::add(const std::string& name, std::vector<int> cols) {
@@ -76,8 +76,8 @@ int Kernel::index_of(const std::string& name) const {
     if (info_[i].name == name) return static_cast<int>(i);
   std::string known;
   for (const auto& p : info_) known += (known.empty() ? "" : ", ") + p.name;
-  throw InvalidInput("kernel " + spec() + " has no hyperparameter '" + name + "'; it has: " +
-                     known);
+  throw InvalidInput("kernel " + spec() + " has no hyperparameter '" + name +
+                     "'; it has: " + known);
 }
 
 void Kernel::check_columns(const Eigen::MatrixXd& X) const {

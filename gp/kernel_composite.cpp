@@ -36,8 +36,7 @@ class Composite : public KernelNode {
  protected:
   std::string joined(const std::string& name) const {
     std::string s = name + "(";
-    for (std::size_t i = 0; i < children_.size(); ++i)
-      s += (i ? ", " : "") + children_[i]->spec();
+    for (std::size_t i = 0; i < children_.size(); ++i) s += (i ? ", " : "") + children_[i]->spec();
     return s + ")";
   }
   std::vector<NodePtr> children_;
@@ -109,10 +108,13 @@ class Product final : public Composite {
 class ColumnSubset final : public KernelNode {
  public:
   ColumnSubset(std::vector<int> columns, std::string groups_text, NodePtr child)
-      : columns_(std::move(columns)), groups_text_(std::move(groups_text)),
+      : columns_(std::move(columns)),
+        groups_text_(std::move(groups_text)),
         child_(std::move(child)) {}
   ColumnSubset(const ColumnSubset& other)
-      : KernelNode(other), columns_(other.columns_), groups_text_(other.groups_text_),
+      : KernelNode(other),
+        columns_(other.columns_),
+        groups_text_(other.groups_text_),
         child_(other.child_->clone()) {}
   std::unique_ptr<KernelNode> clone() const override {
     return std::make_unique<ColumnSubset>(*this);

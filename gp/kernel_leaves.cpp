@@ -68,8 +68,8 @@ class ArdStationary : public KernelNode {
     const Eigen::VectorXd row_sums = M.rowwise().sum();
     const Eigen::MatrixXd MS = M * S;
     for (Eigen::Index k = 0; k < S.cols(); ++k)
-      out[k + 1] = 2.0 * S.col(k).array().square().matrix().dot(row_sums) -
-                   2.0 * S.col(k).dot(MS.col(k));
+      out[k + 1] =
+          2.0 * S.col(k).array().square().matrix().dot(row_sums) - 2.0 * S.col(k).dot(MS.col(k));
   }
 
  protected:
@@ -224,8 +224,8 @@ class Coregionalization final : public KernelNode {
     z_ = theta[1];
   }
   void describe(std::vector<ParameterInfo>& out) const override {
-    out.push_back({label_ + ".source_scale", std::log(1e-2), std::log(1e2), std::log(0.5),
-                   std::log(2.0)});
+    out.push_back(
+        {label_ + ".source_scale", std::log(1e-2), std::log(1e2), std::log(0.5), std::log(2.0)});
     out.push_back({label_ + ".correlation_atanh", -3.0, 3.0, 0.0, 1.5});
   }
   Eigen::MatrixXd cross(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const override {

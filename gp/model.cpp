@@ -21,8 +21,8 @@ Eigen::VectorXd Model::theta() const {
 
 void Model::set_theta(const Eigen::VectorXd& theta) {
   if (theta.size() != kernel.size() + 1)
-    throw InvalidInput("model has " + std::to_string(kernel.size() + 1) +
-                       " hyperparameters, got " + std::to_string(theta.size()));
+    throw InvalidInput("model has " + std::to_string(kernel.size() + 1) + " hyperparameters, got " +
+                       std::to_string(theta.size()));
   kernel.set_theta(theta.head(kernel.size()));
   if (!std::isfinite(theta[kernel.size()])) throw InvalidInput("non-finite noise variance");
   log_noise = theta[kernel.size()];

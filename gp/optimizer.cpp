@@ -43,12 +43,16 @@ std::string group_of(const ColumnGroups& groups, Eigen::Index column) {
 
 Optimizer::Optimizer(OptimizerConfig config, const Eigen::MatrixXd& pool, ColumnGroups groups,
                      std::optional<SourceTask> source, std::optional<OptimizerState> resume_from)
-    : config_(std::move(config)), groups_(std::move(groups)), rng_(config_.seed),
-      scoring_(std::make_shared<LocalPoolScoring>()), pool_id_(next_pool_id()) {
+    : config_(std::move(config)),
+      groups_(std::move(groups)),
+      rng_(config_.seed),
+      scoring_(std::make_shared<LocalPoolScoring>()),
+      pool_id_(next_pool_id()) {
   const Eigen::Index N = pool.rows(), d = pool.cols();
   if (N == 0) throw InvalidInput("the candidate pool is empty");
   if (d != groups_.num_features)
-    throw InvalidInput("the pool has " + std::to_string(d) + " columns, the column groups describe " +
+    throw InvalidInput("the pool has " + std::to_string(d) +
+                       " columns, the column groups describe " +
                        std::to_string(groups_.num_features));
   if (config_.initial_design < 2)
     throw InvalidInput("initial_design must be >= 2 (a GP fit needs two observations), got " +
@@ -90,7 +94,8 @@ Optimizer::Optimizer(OptimizerConfig config, const Eigen::MatrixXd& pool, Column
   base.priors = config_.priors;
   if (config_.weak_priors)
     for (const auto& p : base.kernel.parameters()) {
-      const bool scale = p.name.ends_with(".variance") || p.name.find(".length_scale[") != std::string::npos;
+      const bool scale =
+          p.name.ends_with(".variance") || p.name.find(".length_scale[") != std::string::npos;
       if (scale && !base.priors.count(p.name)) base.priors[p.name] = LogNormalPrior{0.0, 1.5};
     }
   base.fixed = config_.fixed;

@@ -34,14 +34,14 @@ struct OptimizerConfig {
   std::string kernel = "se";  ///< kernel spec over the pool's column groups
   AcquisitionConfig acquisition;
   BatchMethod batch = BatchMethod::kriging_believer;
-  int initial_design = 5;      ///< random candidates before the first model (>= 2)
+  int initial_design = 5;  ///< random candidates before the first model (>= 2)
   FitOptions fit;
   std::map<std::string, Prior> priors;  ///< by hyperparameter name
   /// Give every kernel variance and length scale without a prior lognormal(0, 1.5) (inputs and
   /// targets are standardised, so 1 is the natural scale). With a handful of points, maximum
   /// likelihood alone tends to pick over-smooth, over-confident models.
   bool weak_priors = true;
-  std::set<std::string> fixed;          ///< hyperparameters never fitted
+  std::set<std::string> fixed;  ///< hyperparameters never fitted
   TransferConfig transfer;
   Eigen::Index shortlist = 1024;  ///< candidates a batch is chosen among (see batch.hpp)
   std::uint64_t seed = 0;
@@ -71,12 +71,12 @@ std::string to_text(const OptimizerState& state);
 OptimizerState state_from_text(const std::string& text);
 
 struct Proposal {
-  std::vector<Pick> picks;  ///< may be fewer than q (pool exhausted, waiting, or all decided)
-  std::string reason;       ///< "initial design", "ei", "waiting for initial results", ...
+  std::vector<Pick> picks;      ///< may be fewer than q (pool exhausted, waiting, or all decided)
+  std::string reason;           ///< "initial design", "ei", "waiting for initial results", ...
   NamedValues hyperparameters;  ///< of the model behind the picks (empty for random picks)
   std::string transfer_used;
   double log_likelihood = 0.0;
-  bool fit_fell_back = false;   ///< the hyperparameter fit failed and the last good ones were used
+  bool fit_fell_back = false;  ///< the hyperparameter fit failed and the last good ones were used
   /// Threshold search only: labels of the pool (observed candidates labelled by their values).
   std::optional<ThresholdSummary> threshold;
 };

@@ -119,7 +119,8 @@ OptimizerState state_from_text(const std::string& text) {
   }
   for (long long n = r.integer("observations"); n > 0; --n) {
     auto [id, y] = r.pair("observation");
-    s.observations.push_back({r.to_integer(id, "observation id"), r.number(y, "observation " + id)});
+    s.observations.push_back(
+        {r.to_integer(id, "observation id"), r.number(y, "observation " + id)});
   }
   for (long long n = r.integer("pending"); n > 0; --n)
     s.pending.push_back(r.line_integer("pending candidate"));

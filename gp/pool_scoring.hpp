@@ -3,7 +3,8 @@
 /// with the pool (posterior mean and variance of every candidate, its acquisition score, threshold
 /// labels), reduced to a Shortlist of the best candidates that batch selection (batch.hpp) works
 /// on. The Optimizer asks a PoolScoring for the shortlist: LocalPoolScoring scores the pool here on
-/// all cores; a distributed one (pipeline/mpi_scoring.hpp) scores shards on other processes.
+/// all cores; a distributed one (pipeline/mpi/mpi_pool_scoring.hpp) scores shards on other
+/// processes.
 ///
 /// Any split of the pool gives bitwise the shortlist of the whole: a candidate's posterior depends
 /// only on the rows of its block of kScoringBlock rows (predict(const Predictor&, ...)), shards are

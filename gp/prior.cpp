@@ -33,8 +33,7 @@ Prior parse_prior(const std::string& text) {
   static const std::regex form(R"(\s*(lognormal|gamma)\s*\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)\s*)");
   std::smatch m;
   if (!std::regex_match(text, m, form))
-    throw InvalidInput("prior '" + text +
-                       "': expected lognormal(mu, sigma) or gamma(shape, rate)");
+    throw InvalidInput("prior '" + text + "': expected lognormal(mu, sigma) or gamma(shape, rate)");
   const double a = parse_double(m[2].str(), "prior '" + text + "'");
   const double b = parse_double(m[3].str(), "prior '" + text + "'");
   if (m[1] == "lognormal") {

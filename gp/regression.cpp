@@ -67,14 +67,13 @@ double jittered_cholesky(const Eigen::MatrixXd& A, Eigen::MatrixXd& L, const std
 Fit condition(const Model& model, const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
               const Eigen::MatrixXd& basis) {
   const Eigen::Index n = X.rows();
-  if (n < 2)
-    throw InvalidInput("a GP fit needs at least 2 observations, got " + std::to_string(n));
+  if (n < 2) throw InvalidInput("a GP fit needs at least 2 observations, got " + std::to_string(n));
   if (y.size() != n)
     throw InvalidInput("training inputs have " + std::to_string(n) + " rows but targets have " +
                        std::to_string(y.size()) + " entries");
   if (X.cols() != model.kernel.num_features())
-    throw InvalidInput("training inputs have " + std::to_string(X.cols()) +
-                       " columns; kernel " + model.kernel.spec() + " expects " +
+    throw InvalidInput("training inputs have " + std::to_string(X.cols()) + " columns; kernel " +
+                       model.kernel.spec() + " expects " +
                        std::to_string(model.kernel.num_features()));
   if (basis.size() != 0 && basis.rows() != n)
     throw InvalidInput("mean basis has " + std::to_string(basis.rows()) + " rows, expected " +
@@ -113,8 +112,7 @@ Fit condition(const Model& model, const Eigen::MatrixXd& X, const Eigen::VectorX
     residual -= basis * fit.beta;
   }
   fit.alpha = fit.L.transpose().triangularView<Eigen::Upper>().solve(Lt.solve(residual));
-  fit.log_likelihood = -0.5 * residual.dot(fit.alpha) -
-                       fit.L.diagonal().array().log().sum() -
+  fit.log_likelihood = -0.5 * residual.dot(fit.alpha) - fit.L.diagonal().array().log().sum() -
                        0.5 * static_cast<double>(n) * std::log(2.0 * std::numbers::pi) -
                        0.5 * kBasisRidge * fit.beta.squaredNorm();
   return fit;

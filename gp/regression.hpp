@@ -14,15 +14,15 @@ namespace ionscreen::gp {
 /// A model conditioned on data. Immutable once made.
 struct Fit {
   Model model;
-  Eigen::MatrixXd X;        ///< training inputs (n x d)
-  Eigen::VectorXd y;        ///< standardised training targets
-  Eigen::MatrixXd basis;    ///< mean basis at the training inputs (n x p, p may be 0)
-  Eigen::VectorXd beta;     ///< fitted basis weights (standardised units)
-  double y_mean = 0.0;      ///< original = standardised * y_scale + y_mean
+  Eigen::MatrixXd X;      ///< training inputs (n x d)
+  Eigen::VectorXd y;      ///< standardised training targets
+  Eigen::MatrixXd basis;  ///< mean basis at the training inputs (n x p, p may be 0)
+  Eigen::VectorXd beta;   ///< fitted basis weights (standardised units)
+  double y_mean = 0.0;    ///< original = standardised * y_scale + y_mean
   double y_scale = 1.0;
-  double jitter = 0.0;      ///< added to the diagonal beyond the noise to make K positive definite
-  Eigen::MatrixXd L;        ///< lower Cholesky factor of K + (noise + jitter) I
-  Eigen::VectorXd alpha;    ///< (K + noise I)^-1 (y - H beta)
+  double jitter = 0.0;    ///< added to the diagonal beyond the noise to make K positive definite
+  Eigen::MatrixXd L;      ///< lower Cholesky factor of K + (noise + jitter) I
+  Eigen::VectorXd alpha;  ///< (K + noise I)^-1 (y - H beta)
   double log_likelihood = 0.0;  ///< log marginal likelihood of the standardised targets
 };
 

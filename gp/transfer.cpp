@@ -30,7 +30,8 @@ bool needs_task_column(TransferMode mode) {
 
 /// Source targets moved onto the target's scale (mean and sd of the target observations when
 /// there are at least two distinct ones), so one standardisation serves both tasks.
-Eigen::VectorXd source_on_target_scale(const Eigen::VectorXd& source, const Eigen::VectorXd& target) {
+Eigen::VectorXd source_on_target_scale(const Eigen::VectorXd& source,
+                                       const Eigen::VectorXd& target) {
   const double ms = source.mean();
   const double ss = std::sqrt((source.array() - ms).square().mean());
   double mt = ms, st = ss;
@@ -63,7 +64,10 @@ std::string to_string(TransferMode mode) {
 
 TransferContext::TransferContext(Model base, const ColumnGroups& groups, TransferConfig config,
                                  std::optional<SourceTask> source, const Eigen::MatrixXd& pool)
-    : base_(std::move(base)), groups_(groups), config_(config), source_(std::move(source)),
+    : base_(std::move(base)),
+      groups_(groups),
+      config_(config),
+      source_(std::move(source)),
       no_basis_(pool.rows(), 0) {
   if (config_.mode == TransferMode::none) return;
   if (!source_)
@@ -176,8 +180,8 @@ double loo_nlpd(const Fit& fit, Eigen::Index first_row) {
   const Eigen::Index n = fit.X.rows() - first_row;
   for (Eigen::Index i = first_row; i < fit.X.rows(); ++i) {
     const double r = y[i] - loo.mean[i];
-    total += 0.5 * std::log(2.0 * std::numbers::pi * loo.variance[i]) +
-             r * r / (2.0 * loo.variance[i]);
+    total +=
+        0.5 * std::log(2.0 * std::numbers::pi * loo.variance[i]) + r * r / (2.0 * loo.variance[i]);
   }
   return total / static_cast<double>(n);
 }

@@ -26,15 +26,15 @@ std::string to_string(TransferMode mode);
 
 struct TransferConfig {
   TransferMode mode = TransferMode::none;
-  bool hp_fixed = false;      ///< hp: hold source hyperparameters fixed instead of using priors
-  double prior_sigma = 0.5;   ///< hp: sd of the log-normal priors, in natural-log units
+  bool hp_fixed = false;     ///< hp: hold source hyperparameters fixed instead of using priors
+  double prior_sigma = 0.5;  ///< hp: sd of the log-normal priors, in natural-log units
 };
 
 /// What the target needs from a source task. X uses the target pool's columns, in raw units.
 struct SourceTask {
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
-  std::string kernel_spec;   ///< the spec the source hyperparameters belong to
+  std::string kernel_spec;  ///< the spec the source hyperparameters belong to
   NamedValues hyperparameters;
 };
 

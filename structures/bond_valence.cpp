@@ -124,8 +124,7 @@ bool BondValenceTable::has_pair(const std::string& cation, int cation_ox, const 
 }
 
 const BondValenceParameters* BondValenceTable::find(const std::string& cation, int cation_ox,
-                                                    const std::string& anion,
-                                                    int anion_ox) const {
+                                                    const std::string& anion, int anion_ox) const {
   const auto it = pairs_.find({cation, cation_ox, anion, anion_ox});
   return it == pairs_.end() ? nullptr : &it->second;
 }
@@ -158,8 +157,8 @@ Eigen::VectorXd bond_valence_sums(const Crystal& crystal, const BondValenceTable
     if (sites[i].oxidation < 0) continue;  // loop over cation-anion pairs once, from the cation
     for (std::size_t j = 0; j < sites.size(); ++j) {
       if (sites[j].oxidation > 0) continue;
-      const auto* pp =
-          pair_within_range(table, sites[i], sites[j], crystal.distance(sites[i].frac, sites[j].frac));
+      const auto* pp = pair_within_range(table, sites[i], sites[j],
+                                         crystal.distance(sites[i].frac, sites[j].frac));
       if (!pp) continue;
       const auto& p = *pp;
       Eigen::Vector3d d = sites[j].frac - sites[i].frac;

@@ -15,8 +15,8 @@ inline constexpr double kContactFloor = 0.8;
 struct Term {
   int i, j;
   Eigen::Vector3d n;
-  double r0, b;     // bond valence (counter-ions)
-  double d0;        // like-charge contact: its starting length (0 for bonds)
+  double r0, b;  // bond valence (counter-ions)
+  double d0;     // like-charge contact: its starting length (0 for bonds)
 };
 
 /// The relaxation objective over x = [symmetric strain (xx, yy, zz, yz, xz, xy), fractional

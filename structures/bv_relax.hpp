@@ -17,8 +17,9 @@
 namespace ionscreen::structures {
 
 struct RelaxOptions {
-  double cutoff = 6.0;          ///< bond-valence neighbour cut-off, Å
-  double contact_range = 6.0;   ///< like-charge contacts closer than this at the start are kept apart
+  double cutoff = 6.0;  ///< bond-valence neighbour cut-off, Å
+  double contact_range =
+      6.0;  ///< like-charge contacts closer than this at the start are kept apart
   double restraint_weight = 0.1;  ///< w above
   double floor_weight = 10.0;     ///< k above, per Å^2
   int max_iterations = 400;
@@ -28,7 +29,7 @@ struct RelaxReport {
   Crystal relaxed;
   double gii_before = 0.0, gii_after = 0.0;
   double volume_before = 0.0, volume_after = 0.0;
-  Eigen::VectorXd bvs;           ///< per site, after
+  Eigen::VectorXd bvs;                                 ///< per site, after
   double shortest_before = 0.0, shortest_after = 0.0;  ///< shortest interatomic distance, Å
   int worst_site = -1;           ///< site with the largest |BVS - |V|| / |V| after
   double worst_deviation = 0.0;  ///< that relative deviation

@@ -65,15 +65,14 @@ std::string Crystal::formula() const {
 }
 
 Eigen::Matrix3d lattice_from_parameters(const CellParameters& p) {
-  if (!(p.a > 0 && p.b > 0 && p.c > 0))
-    throw InputError("cell lengths must be positive");
+  if (!(p.a > 0 && p.b > 0 && p.c > 0)) throw InputError("cell lengths must be positive");
   const double ca = std::cos(radians(p.alpha)), cb = std::cos(radians(p.beta)),
                cg = std::cos(radians(p.gamma)), sg = std::sin(radians(p.gamma));
   const double cx = cb, cy = (ca - cb * cg) / sg;
   const double cz2 = 1.0 - cx * cx - cy * cy;
   if (!(cz2 > 0.0)) throw InputError("cell angles do not form a cell (alpha, beta, gamma)");
   Eigen::Matrix3d L;
-  L << p.a, 0.0, 0.0,  //
+  L << p.a, 0.0, 0.0,           //
       p.b * cg, p.b * sg, 0.0,  //
       p.c * cx, p.c * cy, p.c * std::sqrt(cz2);
   return L;

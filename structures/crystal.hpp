@@ -8,12 +8,12 @@
 namespace ionscreen::structures {
 
 struct Site {
-  std::string element;            ///< chemical symbol, "Li"
-  Eigen::Vector3d frac;           ///< fractional coordinates
-  int oxidation = 0;              ///< formal oxidation state (0 when unknown)
-  std::string label;              ///< site label, "Li1", "O3"
-  double occupancy = 1.0;         ///< 1 for an ordered site
-  std::array<bool, 3> fixed{};    ///< POSCAR selective dynamics: true = coordinate held fixed
+  std::string element;          ///< chemical symbol, "Li"
+  Eigen::Vector3d frac;         ///< fractional coordinates
+  int oxidation = 0;            ///< formal oxidation state (0 when unknown)
+  std::string label;            ///< site label, "Li1", "O3"
+  double occupancy = 1.0;       ///< 1 for an ordered site
+  std::array<bool, 3> fixed{};  ///< POSCAR selective dynamics: true = coordinate held fixed
 };
 
 /// Cell lengths (Å) and angles (degrees).

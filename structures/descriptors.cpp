@@ -14,8 +14,8 @@ namespace {
 
 /// Elemental properties per site, in column order.
 const std::vector<std::string>& site_properties() {
-  static const std::vector<std::string> p = {"ionic_radius", "electronegativity", "oxidation",
-                                             "mass",         "period",            "group"};
+  static const std::vector<std::string> p = {
+      "ionic_radius", "electronegativity", "oxidation", "mass", "period", "group"};
   return p;
 }
 const std::vector<std::string>& site_groups() {
@@ -56,7 +56,8 @@ void for_images_within(const Crystal& c, const Eigen::Vector3d& site,
 }
 
 /// Distance from point p to the segment [a, b].
-double segment_distance(const Eigen::Vector3d& a, const Eigen::Vector3d& b, const Eigen::Vector3d& p) {
+double segment_distance(const Eigen::Vector3d& a, const Eigen::Vector3d& b,
+                        const Eigen::Vector3d& p) {
   const Eigen::Vector3d ab = b - a;
   const double len2 = ab.squaredNorm();
   const double t = len2 > 0.0 ? std::clamp((p - a).dot(ab) / len2, 0.0, 1.0) : 0.0;
@@ -65,12 +66,18 @@ double segment_distance(const Eigen::Vector3d& a, const Eigen::Vector3d& b, cons
 
 const char* role_name(Role r) {
   switch (r) {
-    case Role::A: return "A";
-    case Role::M: return "M";
-    case Role::X: return "X";
-    case Role::O: return "O";
-    case Role::Z: return "Z";
-    case Role::H: return "H";
+    case Role::A:
+      return "A";
+    case Role::M:
+      return "M";
+    case Role::X:
+      return "X";
+    case Role::O:
+      return "O";
+    case Role::Z:
+      return "Z";
+    case Role::H:
+      return "H";
   }
   return "?";
 }
@@ -179,8 +186,8 @@ std::vector<std::string> Descriptors::site_names() const {
 
 std::vector<std::string> Descriptors::structure_names() const {
   std::vector<std::string> names;
-  for (const char* p : {"volume_per_fu", "carrier_anion_mean", "carrier_anion_min", "bottleneck",
-                        "hop_length"})
+  for (const char* p :
+       {"volume_per_fu", "carrier_anion_mean", "carrier_anion_min", "bottleneck", "hop_length"})
     names.push_back(column("structure", p));
   return names;
 }
@@ -207,7 +214,7 @@ void Descriptors::fill_site(const std::string& site, const std::vector<Occupant>
                          " in elements.csv");
       const double radius = elements_.shannon_radius(o.element, o.oxidation, coordination);
       const double v[] = {radius, *e.electronegativity, double(o.oxidation),
-                          e.mass, double(e.period),   double(e.group)};
+                          e.mass, double(e.period),     double(e.group)};
       for (Eigen::Index k = 0; k < out.size(); ++k) out[k] += o.fraction * v[k];
     } catch (const InputError& err) {
       throw InputError(site + " site: " + err.what());
@@ -226,8 +233,8 @@ Eigen::VectorXd Descriptors::sites_row(const std::vector<Occupant>& A,
   fill_site("A", A, kCoordinationA, v.segment(0, p));
   fill_site("M", M, kCoordinationM, v.segment(p, p));
   fill_site("X", X, kCoordinationX, v.segment(2 * p, p));
-  const std::vector<Occupant> anion =
-      Z == Bridge::F ? std::vector<Occupant>{{"F", -1, 1.0}} : std::vector<Occupant>{{"O", -2, 1.0}};
+  const std::vector<Occupant> anion = Z == Bridge::F ? std::vector<Occupant>{{"F", -1, 1.0}}
+                                                     : std::vector<Occupant>{{"O", -2, 1.0}};
   fill_site("Z", anion, kCoordinationZ, v.segment(3 * p, p));
   v[4 * p] = Z == Bridge::OH ? 1.0 : 0.0;
   return v;
@@ -247,7 +254,8 @@ Eigen::VectorXd Descriptors::site_values(const MixedCandidate& c) const {
   return sites_row({{c.carrier, 1, 1.0}}, occupants(c.M), occupants(c.X), c.Z);
 }
 
-Eigen::VectorXd Descriptors::structure_values(const Crystal& relaxed, const std::vector<Role>& roles,
+Eigen::VectorXd Descriptors::structure_values(const Crystal& relaxed,
+                                              const std::vector<Role>& roles,
                                               const std::string& carrier) const {
   if (roles.size() != relaxed.sites.size())
     throw InputError("structure descriptors: " + std::to_string(roles.size()) + " roles for " +
@@ -272,7 +280,8 @@ Eigen::VectorXd Descriptors::structure_values(const Crystal& relaxed, const std:
                          "): an anion needs a negative oxidation state, got " +
                          std::to_string(s.oxidation));
       try {
-        anions.push_back({s.frac, elements_.shannon_radius(s.element, s.oxidation, kCoordinationZ)});
+        anions.push_back(
+            {s.frac, elements_.shannon_radius(s.element, s.oxidation, kCoordinationZ)});
       } catch (const InputError& err) {
         throw InputError(site + " site: " + err.what());
       }
@@ -299,9 +308,9 @@ Eigen::VectorXd Descriptors::structure_values(const Crystal& relaxed, const std:
         ++own;
       });
     if (own == 0)
-      throw StructureError(std::string("structure descriptors: carrier ") +
-                           relaxed.sites[a].label + " has no anion within " +
-                           std::to_string(kAnionShell) + " Å in " + relaxed.formula());
+      throw StructureError(std::string("structure descriptors: carrier ") + relaxed.sites[a].label +
+                           " has no anion within " + std::to_string(kAnionShell) + " Å in " +
+                           relaxed.formula());
   }
 
   // Hops: each site its own orbit (the bottleneck maximum and the shortest length do not depend

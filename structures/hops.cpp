@@ -35,12 +35,14 @@ void require_same_atoms(const Crystal& start, const Crystal& end) {
 class IdppObjective {
  public:
   IdppObjective(const Crystal& guess, Eigen::MatrixXd target)
-      : target_(std::move(target)), n_(static_cast<Eigen::Index>(guess.sites.size())),
+      : target_(std::move(target)),
+        n_(static_cast<Eigen::Index>(guess.sites.size())),
         shift_(3, n_ * n_) {
     for (Eigen::Index i = 0; i < n_; ++i)
       for (Eigen::Index j = 0; j < n_; ++j) {
         const Eigen::Vector3d raw = guess.sites[j].frac - guess.sites[i].frac;
-        shift_.col(i * n_ + j) = guess.lattice.transpose() * (minimum_image(guess.sites[i].frac, guess.sites[j].frac) - raw);
+        shift_.col(i * n_ + j) = guess.lattice.transpose() *
+                                 (minimum_image(guess.sites[i].frac, guess.sites[j].frac) - raw);
       }
   }
 
@@ -49,7 +51,8 @@ class IdppObjective {
     double value = 0.0;
     for (Eigen::Index i = 0; i < n_; ++i)
       for (Eigen::Index j = i + 1; j < n_; ++j) {
-        const Eigen::Vector3d v = x.segment<3>(3 * j) - x.segment<3>(3 * i) + shift_.col(i * n_ + j);
+        const Eigen::Vector3d v =
+            x.segment<3>(3 * j) - x.segment<3>(3 * i) + shift_.col(i * n_ + j);
         const double d = v.norm(), e = d - target_(i, j), d4 = d * d * d * d;
         value += e * e / d4;
         const double dv = (2.0 * e / d4 - 4.0 * e * e / (d4 * d)) / d;  // d/dd, then along v
@@ -80,7 +83,8 @@ Eigen::Vector3i supercell_for_width(const Eigen::Matrix3d& lattice, double min_w
   if (!(min_width > 0.0)) throw InputError("supercell width must be > 0 Å");
   const Eigen::Vector3d w = perpendicular_widths(lattice);
   Eigen::Vector3i n;
-  for (int i = 0; i < 3; ++i) n[i] = std::max(1, static_cast<int>(std::ceil(min_width / w[i] - 1e-9)));
+  for (int i = 0; i < 3; ++i)
+    n[i] = std::max(1, static_cast<int>(std::ceil(min_width / w[i] - 1e-9)));
   return n;
 }
 
@@ -101,12 +105,13 @@ std::vector<Hop> distinct_hops(const Crystal& cell, const std::string& carrier,
         for (int j = -reach[1]; j <= reach[1]; ++j)
           for (int k = -reach[2]; k <= reach[2]; ++k) {
             const Eigen::Vector3i image(i, j, k);
-            const double length = cell.cartesian(cell.sites[b].frac + image.cast<double>() -
-                                                 cell.sites[a].frac).norm();
+            const double length =
+                cell.cartesian(cell.sites[b].frac + image.cast<double>() - cell.sites[a].frac)
+                    .norm();
             if (length < 1e-6 || length > max_length) continue;
             const int oa = equivalent_atoms[a], ob = equivalent_atoms[b];
-            const auto key = std::make_tuple(std::min(oa, ob), std::max(oa, ob),
-                                             std::lround(length * 1e3));
+            const auto key =
+                std::make_tuple(std::min(oa, ob), std::max(oa, ob), std::lround(length * 1e3));
             auto [it, fresh] = kinds.try_emplace(
                 key, Hop{static_cast<int>(a), static_cast<int>(b), image, length, 0});
             ++it->second.multiplicity;
@@ -118,7 +123,8 @@ std::vector<Hop> distinct_hops(const Crystal& cell, const std::string& carrier,
                          " Å in " + cell.formula());
   std::vector<Hop> hops;
   for (auto& [key, hop] : kinds) hops.push_back(hop);
-  std::sort(hops.begin(), hops.end(), [](const Hop& x, const Hop& y) { return x.length < y.length; });
+  std::sort(hops.begin(), hops.end(),
+            [](const Hop& x, const Hop& y) { return x.length < y.length; });
   return hops;
 }
 
@@ -135,8 +141,8 @@ HopEndpoints hop_endpoints(const Crystal& cell, const Hop& hop, const Eigen::Vec
                          std::to_string(m[2]) + " is too small for a hop of " +
                          std::to_string(hop.length) + " Å: it ends on its own image");
   HopEndpoints ends{super, super, moving > vacancy ? moving - 1 : moving};
-  const Eigen::Vector3d jump = cell.cartesian(cell.sites[hop.to].frac +
-                                              hop.image.cast<double>() - cell.sites[hop.from].frac);
+  const Eigen::Vector3d jump = cell.cartesian(cell.sites[hop.to].frac + hop.image.cast<double>() -
+                                              cell.sites[hop.from].frac);
   ends.start.sites.erase(ends.start.sites.begin() + vacancy);
   ends.end.sites.erase(ends.end.sites.begin() + vacancy);
   Site& mover = ends.end.sites[static_cast<std::size_t>(ends.moving)];

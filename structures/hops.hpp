@@ -20,8 +20,8 @@ struct Hop {
   int from;
   int to;
   Eigen::Vector3i image;
-  double length;       ///< Å
-  int multiplicity;    ///< how many hops of the unit cell this one stands for
+  double length;     ///< Å
+  int multiplicity;  ///< how many hops of the unit cell this one stands for
 };
 
 /// Symmetry-distinct hops of `carrier` shorter than max_length. Two hops are the same kind when

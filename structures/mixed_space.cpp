@@ -146,7 +146,8 @@ MixedSpace::MixedSpace(const SpaceSpec& space, const MixedSpec& mixed)
   for (const auto* list : {&space.M, &space.X})
     for (const auto& s : *list)
       if (s.oxidation <= 0)
-        throw InputError(src + ": " + to_string(s) + " is not a cation; accepted: positive "
+        throw InputError(src + ": " + to_string(s) +
+                         " is not a cation; accepted: positive "
                          "oxidation states");
   const auto& sc = mixed.supercell;
   if (sc[0] < 1 || sc[1] < 1 || sc[2] < 1)
@@ -170,9 +171,12 @@ MixedSpace::MixedSpace(const SpaceSpec& space, const MixedSpec& mixed)
       const double r = std::round(kx);
       if (!(x > 0.0 && x < 1.0) || std::abs(kx - r) > 1e-9) {
         std::string accepted;
-        for (int k = 1; k < N; ++k) accepted += (k > 1 ? ", " : "") + std::to_string(k) + "/" + std::to_string(N);
-        throw InputError("mixed space: x = " + decimal(x) + " is not on the grid of this supercell; "
-                         "accepted: " + accepted);
+        for (int k = 1; k < N; ++k)
+          accepted += (k > 1 ? ", " : "") + std::to_string(k) + "/" + std::to_string(N);
+        throw InputError("mixed space: x = " + decimal(x) +
+                         " is not on the grid of this supercell; "
+                         "accepted: " +
+                         accepted);
       }
       kmix.insert(static_cast<int>(r));
       kmix.insert(N - static_cast<int>(r));
@@ -191,9 +195,11 @@ MixedSpace::MixedSpace(const SpaceSpec& space, const MixedSpec& mixed)
       out[{N * list[a].oxidation, 0}].push_back({list[a], {}, 0});
       if (!mix) continue;
       for (std::size_t b = a + 1; b < list.size(); ++b) {
-        if (list[a] == list[b]) throw InputError(src + ": " + to_string(list[a]) + " is listed twice");
+        if (list[a] == list[b])
+          throw InputError(src + ": " + to_string(list[a]) + " is listed twice");
         for (const int k : kmix)
-          out[{(N - k) * list[a].oxidation + k * list[b].oxidation, k}].push_back({list[a], list[b], k});
+          out[{(N - k) * list[a].oxidation + k * list[b].oxidation, k}].push_back(
+              {list[a], list[b], k});
       }
     }
     return out;
@@ -221,8 +227,9 @@ MixedSpace::MixedSpace(const SpaceSpec& space, const MixedSpec& mixed)
         blocks_.push_back(b);
         total += count;
         if (total > kMax64)
-          throw InputError("mixed space: more than 2^64 candidates; use a smaller supercell, "
-                           "fewer species or a coarser x grid");
+          throw InputError(
+              "mixed space: more than 2^64 candidates; use a smaller supercell, "
+              "fewer species or a coarser x grid");
       }
   }
   size_ = static_cast<std::uint64_t>(total);
@@ -242,8 +249,8 @@ std::uint64_t MixedSpace::orbits(int k, int j) const {
 
 MixedCandidate MixedSpace::at(std::uint64_t index) const {
   if (index >= size_)
-    throw InputError("mixed space: index " + std::to_string(index) + " out of range; accepted: 0.." +
-                     std::to_string(size_ - 1));
+    throw InputError("mixed space: index " + std::to_string(index) +
+                     " out of range; accepted: 0.." + std::to_string(size_ - 1));
   const auto it = std::upper_bound(blocks_.begin(), blocks_.end(), index,
                                    [](std::uint64_t i, const Block& b) { return i < b.start; });
   const Block& b = *std::prev(it);
@@ -284,8 +291,8 @@ MixedCandidate MixedSpace::at(std::uint64_t index) const {
       if (acc != b.orbits)
         throw std::logic_error("mixed space: orbit table disagrees with Burnside count");
     }
-    const auto r = static_cast<std::size_t>(
-        std::upper_bound(prefix.begin(), prefix.end(), orbit) - prefix.begin());
+    const auto r = static_cast<std::size_t>(std::upper_bound(prefix.begin(), prefix.end(), orbit) -
+                                            prefix.begin());
     const std::uint64_t before = r == 0 ? 0 : prefix[r - 1];
     m_mask = reps[r].mask;
     x_mask = x_reps(reps[r].stabilizer)[orbit - before];
@@ -310,8 +317,8 @@ MixedCandidate MixedSpace::at(std::uint64_t index) const {
 
 std::pair<std::uint64_t, std::uint64_t> MixedSpace::shard(int rank, int ranks) const {
   if (ranks < 1 || rank < 0 || rank >= ranks)
-    throw InputError("mixed space: shard " + std::to_string(rank) + " of " +
-                     std::to_string(ranks) + "; accepted: ranks >= 1 and 0 <= rank < ranks");
+    throw InputError("mixed space: shard " + std::to_string(rank) + " of " + std::to_string(ranks) +
+                     "; accepted: ranks >= 1 and 0 <= rank < ranks");
   const auto edge = [&](int r) {
     return static_cast<std::uint64_t>(u128{size_} * static_cast<unsigned>(r) /
                                       static_cast<unsigned>(ranks));

@@ -83,7 +83,8 @@ Species parse_species(std::string_view token) {
   std::size_t j = i;
   while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) ++j;
   if (j == i) throw fail("no oxidation state");
-  if (j + 1 != t.size() || (t[j] != '+' && t[j] != '-')) throw fail("expected one + or - at the end");
+  if (j + 1 != t.size() || (t[j] != '+' && t[j] != '-'))
+    throw fail("expected one + or - at the end");
   if (j - i > 2) throw fail("oxidation state out of range");
   const int magnitude = std::stoi(t.substr(i, j - i));
   if (magnitude == 0 || magnitude > 8) throw fail("oxidation state out of range 1..8");
@@ -92,9 +93,12 @@ Species parse_species(std::string_view token) {
 
 std::string to_string(Bridge b) {
   switch (b) {
-    case Bridge::F: return "F";
-    case Bridge::OH: return "OH";
-    case Bridge::O: return "O";
+    case Bridge::F:
+      return "F";
+    case Bridge::OH:
+      return "OH";
+    case Bridge::O:
+      return "O";
   }
   return "?";
 }
@@ -128,7 +132,8 @@ void check_lists(const SpaceSpec& spec) {
   };
   check_cations(spec.M, "M");
   check_cations(spec.X, "X");
-  if (spec.Z.empty()) throw InputError(where(spec, "Z") + ": the list is empty; accepted: F, OH, O");
+  if (spec.Z.empty())
+    throw InputError(where(spec, "Z") + ": the list is empty; accepted: F, OH, O");
   for (std::size_t i = 0; i < spec.Z.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (spec.Z[i] == spec.Z[j])
@@ -155,12 +160,12 @@ std::vector<Composition> enumerate(const SpaceSpec& spec) {
     };
     std::string need;
     for (const auto z : spec.Z)
-      need += (need.empty() ? "" : ", ") + std::to_string(7 + bridge_charge(z)) + " (Z = " +
-              to_string(z) + ")";
-    throw InputError((spec.source.empty() ? std::string("space") : spec.source) +
-                     ": no charge-balanced composition: 1 + v_M + v_X = 8 + |v_Z| needs v_M + v_X = " +
-                     need + ", but M offers oxidation states {" + join(vm) + "} and X {" +
-                     join(vx) + "}");
+      need += (need.empty() ? "" : ", ") + std::to_string(7 + bridge_charge(z)) +
+              " (Z = " + to_string(z) + ")";
+    throw InputError(
+        (spec.source.empty() ? std::string("space") : spec.source) +
+        ": no charge-balanced composition: 1 + v_M + v_X = 8 + |v_Z| needs v_M + v_X = " + need +
+        ", but M offers oxidation states {" + join(vm) + "} and X {" + join(vx) + "}");
   }
   return out;
 }
@@ -272,11 +277,16 @@ Prototype tavorite_prototype(const Crystal& c) {
     const std::string letters = label_letters(site);
     Role role;
     int ox;
-    if (letters == "Li") role = Role::A, ox = 1;
-    else if (letters == "Fe") role = Role::M, ox = 2;
-    else if (letters == "S") role = Role::X, ox = 6;
-    else if (letters == "O") role = Role::O, ox = -2;
-    else if (letters == "F") role = Role::Z, ox = -1;
+    if (letters == "Li")
+      role = Role::A, ox = 1;
+    else if (letters == "Fe")
+      role = Role::M, ox = 2;
+    else if (letters == "S")
+      role = Role::X, ox = 6;
+    else if (letters == "O")
+      role = Role::O, ox = -2;
+    else if (letters == "F")
+      role = Role::Z, ox = -1;
     else
       throw StructureError("tavorite prototype: site label '" + site.label +
                            "' has no role; accepted label beginnings: Li, Fe, S, O, F");
@@ -289,12 +299,12 @@ Prototype tavorite_prototype(const Crystal& c) {
   }
   if (count[Role::A] != 2 || count[Role::M] != 2 || count[Role::X] != 2 || count[Role::O] != 8 ||
       count[Role::Z] != 2)
-    throw StructureError("tavorite prototype: expected the full P-1 cell with 2 Li, 2 Fe, 2 S, 8 O, "
-                         "2 F (16 sites); got " +
-                         std::to_string(count[Role::A]) + " Li, " + std::to_string(count[Role::M]) +
-                         " Fe, " + std::to_string(count[Role::X]) + " S, " +
-                         std::to_string(count[Role::O]) + " O, " + std::to_string(count[Role::Z]) +
-                         " F");
+    throw StructureError(
+        "tavorite prototype: expected the full P-1 cell with 2 Li, 2 Fe, 2 S, 8 O, "
+        "2 F (16 sites); got " +
+        std::to_string(count[Role::A]) + " Li, " + std::to_string(count[Role::M]) + " Fe, " +
+        std::to_string(count[Role::X]) + " S, " + std::to_string(count[Role::O]) + " O, " +
+        std::to_string(count[Role::Z]) + " F");
   for (std::size_t i = 0; i < p.crystal.sites.size(); ++i) {
     bool found = false;
     for (std::size_t j = 0; j < p.crystal.sites.size() && !found; ++j)
@@ -321,8 +331,8 @@ Crystal substitute(const Prototype& prototype, const Composition& composition) {
     throw InputError("substitute: the prototype has " + std::to_string(prototype.roles.size()) +
                      " roles for " + std::to_string(prototype.crystal.sites.size()) + " sites");
   if (1 + composition.M.oxidation + composition.X.oxidation != 8 + bridge_charge(composition.Z))
-    throw InputError("substitute: " + composition.formula() + " with " +
-                     to_string(composition.M) + ", " + to_string(composition.X) +
+    throw InputError("substitute: " + composition.formula() + " with " + to_string(composition.M) +
+                     ", " + to_string(composition.X) +
                      " is not charge balanced (1 + v_M + v_X != 8 + |v_Z|)");
   Crystal out = prototype.crystal;
   out.name = composition.formula();
@@ -341,15 +351,24 @@ Crystal substitute(const Prototype& prototype, const Composition& composition) {
     Site& s = out.sites[i];
     const std::string suffix = label_suffix(s);
     switch (prototype.roles[i]) {
-      case Role::A: s.element = composition.A.element, s.oxidation = 1; break;
-      case Role::M: s.element = composition.M.element, s.oxidation = composition.M.oxidation; break;
-      case Role::X: s.element = composition.X.element, s.oxidation = composition.X.oxidation; break;
-      case Role::O: s.element = "O", s.oxidation = -2; break;
+      case Role::A:
+        s.element = composition.A.element, s.oxidation = 1;
+        break;
+      case Role::M:
+        s.element = composition.M.element, s.oxidation = composition.M.oxidation;
+        break;
+      case Role::X:
+        s.element = composition.X.element, s.oxidation = composition.X.oxidation;
+        break;
+      case Role::O:
+        s.element = "O", s.oxidation = -2;
+        break;
       case Role::Z:
         s.element = oxide_z ? "O" : "F";
         s.oxidation = oxide_z ? -2 : -1;
         break;
-      case Role::H: break;
+      case Role::H:
+        break;
     }
     if (prototype.roles[i] == Role::Z && oxide_z) {
       int n = 1;

@@ -26,7 +26,8 @@ struct Species {
 /// "Fe2+", "S6+", "O2-".
 std::string to_string(const Species& species);
 
-/// Parse "Fe2+" (symbol, magnitude, sign). Throws InputError naming the token and the accepted form.
+/// Parse "Fe2+" (symbol, magnitude, sign). Throws InputError naming the token and the accepted
+/// form.
 Species parse_species(std::string_view token);
 
 /// The bridging anion on the Z site.

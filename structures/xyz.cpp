@@ -9,8 +9,8 @@
 
 #include "structures/error.hpp"
 #include "structures/io_text.hpp"
-#include "structures/periodic_table.hpp"
 #include "structures/partial_occupancy.hpp"
+#include "structures/periodic_table.hpp"
 
 namespace ionscreen::structures {
 namespace {

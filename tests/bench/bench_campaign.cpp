@@ -23,8 +23,8 @@
 
 #include "drivers/allocator.hpp"
 #include "gp/optimizer.hpp"
-#include "pipeline/campaign_file.hpp"
-#include "pipeline/slurm_backend.hpp"
+#include "pipeline/backends/slurm_backend.hpp"
+#include "pipeline/store/campaign_file.hpp"
 
 namespace gp = ionscreen::gp;
 namespace pl = ionscreen::pipeline;
@@ -54,7 +54,7 @@ pl::CampaignRecord record_of_size(std::size_t n) {
     j.job_id = "c" + std::to_string(1000000 + i) + "-a01";
     j.candidate = static_cast<std::int64_t>(i);
     j.engine = "bvse";
-    j.state = "done";
+    j.state = pl::LedgerState::done;
     j.scheduler_id = std::to_string(40000 + i);
     j.directory = "jobs/" + j.job_id;
     j.e_b = 0.5;
@@ -72,12 +72,13 @@ pl::CampaignRecord record_of_size(std::size_t n) {
 }
 
 void bench_overhead(bool quick, const std::filesystem::path& dir) {
-  std::printf("per-iteration overhead (refit + propose + observe + checkpoint), q = 1, EI, "
-              "kernel sum(se[A], se[M], se[X], se[Z]) over 12 columns\n");
+  std::printf(
+      "per-iteration overhead (refit + propose + observe + checkpoint), q = 1, EI, "
+      "kernel sum(se[A], se[M], se[X], se[Z]) over 12 columns\n");
   std::printf("%10s %6s %12s %12s %12s %12s\n", "pool", "n_obs", "propose [s]", "checkpoint[s]",
               "total [s]", "iterations");
-  const std::vector<long> pools = quick ? std::vector<long>{1000, 100000}
-                                        : std::vector<long>{1000, 100000, 1000000};
+  const std::vector<long> pools =
+      quick ? std::vector<long>{1000, 100000} : std::vector<long>{1000, 100000, 1000000};
   const std::vector<int> observations = quick ? std::vector<int>{100} : std::vector<int>{100, 1000};
   for (const long N : pools)
     for (const int n : observations) {
@@ -89,7 +90,8 @@ void bench_overhead(bool quick, const std::filesystem::path& dir) {
         for (Eigen::Index j = 0; j < pool.cols(); ++j) pool(i, j) = u(engine);
       const auto value = [&](Eigen::Index i) {
         double f = 0;
-        for (Eigen::Index j = 0; j < 12; ++j) f += std::sin(3.0 * pool(i, j) + double(j)) / (1.0 + double(j % 3));
+        for (Eigen::Index j = 0; j < 12; ++j)
+          f += std::sin(3.0 * pool(i, j) + double(j)) / (1.0 + double(j % 3));
         return f;
       };
       gp::ColumnGroups groups = gp::ColumnGroups::all(12);
@@ -102,7 +104,8 @@ void bench_overhead(bool quick, const std::filesystem::path& dir) {
       std::vector<Eigen::Index> order(static_cast<std::size_t>(N));
       for (Eigen::Index i = 0; i < N; ++i) order[static_cast<std::size_t>(i)] = i;
       std::shuffle(order.begin(), order.end(), engine);
-      for (int k = 0; k < n; ++k) opt.observe(order[static_cast<std::size_t>(k)], value(order[static_cast<std::size_t>(k)]));
+      for (int k = 0; k < n; ++k)
+        opt.observe(order[static_cast<std::size_t>(k)], value(order[static_cast<std::size_t>(k)]));
       pl::CampaignRecord record = record_of_size(static_cast<std::size_t>(n));
       const int iterations = N >= 1000000 && n >= 1000 ? 3 : 5;
       std::vector<double> propose_s, checkpoint_s, total_s;
@@ -127,7 +130,8 @@ void bench_overhead(bool quick, const std::filesystem::path& dir) {
 }
 
 void bench_checkpoint(const std::filesystem::path& dir) {
-  std::printf("\ncheckpoint latency (write_campaign_file: temporary file, fsync, rename, fsync dir)\n");
+  std::printf(
+      "\ncheckpoint latency (write_campaign_file: temporary file, fsync, rename, fsync dir)\n");
   std::printf("%8s %14s %14s %12s\n", "jobs", "median [ms]", "max [ms]", "size [kB]");
   for (const std::size_t n : {100, 1000, 10000}) {
     const pl::CampaignRecord record = record_of_size(n);
@@ -147,7 +151,8 @@ void bench_slurm(const std::filesystem::path& dir, int jobs) {
     std::printf("\nslurm: SLURM_CONF is not set; start Slurm with cluster/slurm/local-slurm.sh\n");
     return;
   }
-  pl::SlurmBackend backend(pl::load_slurm_profile(IONSCREEN_SOURCE_DIR "/cluster/slurm/profiles/local.ini"));
+  pl::SlurmBackend backend(
+      pl::load_slurm_profile(IONSCREEN_SOURCE_DIR "/cluster/slurm/profiles/local.ini"));
   std::vector<std::string> ids;
   std::vector<double> submit_s;
   for (int i = 0; i < jobs; ++i) {
@@ -170,9 +175,10 @@ void bench_slurm(const std::filesystem::path& dir, int jobs) {
     poll_s.push_back(seconds_since(t0));
   }
   for (const auto& id : ids) backend.cancel(id);
-  std::printf("\nslurm: %d jobs in flight; sbatch median %.1f ms; one poll (squeue for all ids) "
-              "median %.1f ms over 10 polls (%zu reported)\n",
-              jobs, 1e3 * median(submit_s), 1e3 * median(poll_s), reported);
+  std::printf(
+      "\nslurm: %d jobs in flight; sbatch median %.1f ms; one poll (squeue for all ids) "
+      "median %.1f ms over 10 polls (%zu reported)\n",
+      jobs, 1e3 * median(submit_s), 1e3 * median(poll_s), reported);
 }
 
 }  // namespace
@@ -182,8 +188,10 @@ int main(int argc, char** argv) {
   std::string only;
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick")) quick = true;
-    else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+    if (!std::strcmp(argv[i], "--quick"))
+      quick = true;
+    else if (!std::strcmp(argv[i], "--only") && i + 1 < argc)
+      only = argv[++i];
     else {
       std::fprintf(stderr, "usage: bench_campaign [--only overhead|checkpoint|slurm] [--quick]\n");
       return 2;

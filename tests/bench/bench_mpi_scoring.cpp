@@ -26,7 +26,7 @@
 
 #include "drivers/allocator.hpp"
 #include "gp/pool_scoring.hpp"
-#include "pipeline/mpi_scoring.hpp"
+#include "pipeline/mpi/mpi_pool_scoring.hpp"
 
 namespace gp = ionscreen::gp;
 
@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   }
   if (status == 0) {
     try {
-      ionscreen::pipeline::MpiPoolScoring scoring(MPI_COMM_WORLD);
+      ionscreen::pipeline::MpiPoolScoring scoring;
       if (scoring.rank() == 0) {
         if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
           char line[128] = {};

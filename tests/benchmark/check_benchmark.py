@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """`ionscreen benchmark` on synthetic landscapes.
 
-usage: check_benchmark.py IONSCREEN WORKDIR determinism|smooth|noise
+usage: check_benchmark.py IONSCREEN WORKDIR determinism|smooth|noise|demo
 
 determinism  same seed => byte-identical curve CSVs with 1 and 2 threads and under
              mpirun -n 2 (when mpirun is on PATH)
@@ -11,6 +11,9 @@ noise        E_b pure noise (independent of the descriptors): BO's mean evaluati
              optimum is not below what a uniformly random order gives, (N + 1) / 2, by more than
              3 standard errors; nothing leaks from the table's target into the search (BO may do
              worse than chance: its exploration order is systematic and the optimum is fixed)
+demo         the README's example on inputs/demo/demo_landscape.csv, a table without a carrier
+             column (--carrier ''): every row is in the pool, and BO's median evaluations to the
+             optimum is below random search's
 """
 import csv
 import math
@@ -101,11 +104,29 @@ def noise_check(ionscreen, work):
         print(f"ok: {name} mean {mean}; a random order gives {expected}, 3 s.e. {3 * se:.1f}")
 
 
+def demo_check(ionscreen, work):
+    table = Path(__file__).resolve().parents[2] / "inputs" / "demo" / "demo_landscape.csv"
+    rows = sum(1 for line in open(table) if line.strip() and not line.startswith("#")) - 1
+    strategies = ["random", "bo-additive-none-ei-1", "bo-additive-none-lse-1"]
+    s = benchmark(ionscreen, table, work / "out", strategies, 10, ["--carrier", ""])
+    if set(s) != set(strategies):
+        sys.exit(f"FAIL: summary.csv has {sorted(s)}, expected {strategies}")
+    k = int(s["random"]["k"])
+    if k != round(0.3 * rows):
+        sys.exit(f"FAIL: the summary is at k = {k}, expected 30% of {rows} rows")
+    bo, rnd = float(s["bo-additive-none-ei-1"]["median_to_optimum"]), float(s["random"]["median_to_optimum"])
+    if not bo < rnd:
+        sys.exit(f"FAIL: on the demo table BO needed a median {bo} evaluations, random {rnd}")
+    print(f"ok: {rows} rows; median evaluations to the optimum BO {bo}, random {rnd}")
+
+
 def main():
     ionscreen, work, check = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("OMP_NUM_THREADS", "2")
-    {"determinism": determinism, "smooth": smooth_check, "noise": noise_check}[check](ionscreen, work)
+    checks = {"determinism": determinism, "smooth": smooth_check, "noise": noise_check,
+              "demo": demo_check}
+    checks[check](ionscreen, work)
 
 
 if __name__ == "__main__":

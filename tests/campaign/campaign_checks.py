@@ -21,7 +21,7 @@ LOCAL_PROFILE = os.path.join(ROOT, "cluster", "slurm", "profiles", "local.ini")
 JOB_ID = re.compile(r"^c(\d{7})-a(\d{2})$")
 
 # ------------------------------------------------------------------------------ fault injection
-# pipeline/faults.hpp, docs/job_protocol.md "Fault injection": u in [0, 1) from a hash of
+# pipeline/jobs/faults.hpp, docs/job_protocol.md "Fault injection": u in [0, 1) from a hash of
 # (seed, job_id): splitmix64's finaliser folded over the seed, each byte of the job id and its
 # length; the top 53 bits scaled to [0, 1). The intervals fail, hang, garbage, slow follow in
 # that order from 0; the rest runs normally.

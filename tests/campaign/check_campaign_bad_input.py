@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """Bad input to the campaign commands: clear errors (exit code 2, naming file, key and value),
-and nothing half-written: the campaign file is byte-identical after every refused command.
+and nothing half-written: the campaign file is byte-identical after every refused command. A
+second ionscreen on a running campaign is refused with exit code 7 (a conflict, not bad input).
 
 Usage: check_campaign_bad_input.py IONSCREEN WORKDIR
 """
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
+import time
 
 import h5py
 
@@ -96,4 +99,22 @@ c.check(digest(h5) == before, "restored")
 ionscreen(binary, "status", camp, check=0)
 refused(["export", camp, "--table", "everything"], "everything", "results, jobs or decisions")
 refused(["frobnicate"], "unknown command")
+
+# Another ionscreen running the campaign is not bad input: exit 7 (conflict), naming its pid, and
+# the running campaign goes on untouched.
+busy = os.path.join(work, "busy.ini")
+write_ini(busy, table, os.path.join(work, "busy"),
+          {"engine.faults": "slow=1", "search.budget": "12", "jobs.max_in_flight": "1",
+           "search.batch": "1"})
+first = subprocess.Popen([binary, "run", busy], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+busy_h5 = os.path.join(work, "busy", "campaign.h5")
+deadline = time.time() + 60
+while not os.path.exists(busy_h5) and time.time() < deadline and first.poll() is None:
+    time.sleep(0.05)
+c.check(first.poll() is None, "the first run is still running when the second starts")
+text = refused(["resume", busy], "another ionscreen", f"(pid {first.pid})", code=7)
+c.check("is running this campaign" in text, f"the conflict says what holds the campaign: {text}")
+c.check(first.wait(timeout=120) == 0, f"the first run finished normally: {first.stderr.read()}")
+ionscreen(binary, "status", os.path.join(work, "busy"), check=0)
 c.done()

@@ -5,7 +5,7 @@ real binary and read back with h5py.
 
 Usage: check_campaign_faults.py IONSCREEN WORKDIR
 
-Which fault a job draws is a documented hash of (seed, job id) (pipeline/faults.hpp), re-implemented
+Which fault a job draws is a documented hash of (seed, job id) (pipeline/jobs/faults.hpp), re-implemented
 in campaign_checks.py, so every job's fate is predicted and compared with the ledger:
   - the campaign finishes (exit 0, status "finished: evaluation budget ...");
   - every job id predicted to fail / hang / write garbage is a failed attempt whose reason fits:

@@ -7,11 +7,11 @@
 // runs them in parallel and each test case is its own process; a stop and cold start per case
 // would cost ~5 s each): the last user out of check_local_slurm.sh stops a test-started cluster,
 // or run `bash cluster/slurm/local-slurm.sh stop` by hand.
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -21,8 +21,8 @@
 #include <sstream>
 #include <thread>
 
-#include "pipeline/error.hpp"
-#include "pipeline/slurm_backend.hpp"
+#include "pipeline/backends/slurm_backend.hpp"
+#include "pipeline/base/error.hpp"
 
 namespace fs = std::filesystem;
 using namespace ionscreen::pipeline;
@@ -71,7 +71,8 @@ class LocalSlurm {
 
 /// A fresh job directory whose path holds spaces and both kinds of quotes.
 fs::path job_dir(const std::string& label) {
-  const auto dir = fs::temp_directory_path() / ("ionscreen slurm 'q' \"dq\" " + random_tag()) / label;
+  const auto dir =
+      fs::temp_directory_path() / ("ionscreen slurm 'q' \"dq\" " + random_tag()) / label;
   fs::create_directories(dir);
   return dir;
 }
@@ -86,10 +87,6 @@ Submission make_submission(const std::string& name, const fs::path& dir,
   s.cpus = 1;
   s.time_limit_minutes = 5;
   return s;
-}
-
-bool ended(JobState s) {
-  return s != JobState::queued && s != JobState::running;
 }
 
 /// Polls until every id has ended (or 30 s); returns the last reports.
@@ -129,15 +126,14 @@ TEST_CASE("slurm: shell_quote makes one shell word of any text", "[unit][slurm]"
   CHECK_THROWS_AS(shell_quote(std::string("a\0b", 3)), std::invalid_argument);
 
   // Round trip through a real bash: the rendered script prints its arguments one per line.
-  const std::vector<std::string> nasty{"plain", "", "with space", "it's", "''", "\"dq\"",
-                                       "$(touch /tmp/pwned)", "`id`", "a\\b", "*", "~", "-n",
-                                       "tab\there", "new\nline", "!x", "${HOME}", "; rm -rf /"};
+  const std::vector<std::string> nasty{
+      "plain", "",        "with space", "it's", "''", "\"dq\"",    "$(touch /tmp/pwned)",
+      "`id`",  "a\\b",    "*",          "~",    "-n", "tab\there", "new\nline",
+      "!x",    "${HOME}", "; rm -rf /"};
   std::vector<std::string> argv{"/usr/bin/printf", "<%s>\\n"};
   argv.insert(argv.end(), nasty.begin(), nasty.end());
   const auto dir = job_dir("quote");
-  {
-    std::ofstream(dir / "s.sh") << render_batch_script(SlurmProfile{}, argv);
-  }
+  { std::ofstream(dir / "s.sh") << render_batch_script(SlurmProfile{}, argv); }
   const auto r = run_argv({"bash", (dir / "s.sh").string()});
   REQUIRE(r.exit_code == 0);
   std::string expected;
@@ -146,7 +142,8 @@ TEST_CASE("slurm: shell_quote makes one shell word of any text", "[unit][slurm]"
   fs::remove_all(dir.parent_path());
 }
 
-TEST_CASE("slurm: the batch script is strict bash with quoted modules and an exec", "[unit][slurm]") {
+TEST_CASE("slurm: the batch script is strict bash with quoted modules and an exec",
+          "[unit][slurm]") {
   SlurmProfile p;
   p.modules = {"vasp/6.4.2", "intel/2023"};
   const auto s = render_batch_script(p, {"/opt/wrap per", "it's"});
@@ -169,11 +166,19 @@ TEST_CASE("slurm: sbatch arguments and the site profile", "[unit][slurm]") {
   auto sub = make_submission("ionscreen-c-1", "/w/50% done", {"/bin/true"});
   sub.cpus = 4;
   const auto a = sbatch_arguments(p, sub);
-  const std::vector<std::string> expected{
-      "sbatch", "--parsable", "--job-name=ionscreen-c-1", "--chdir=/w/50% done",
-      "--output=/w/50%% done/stdout", "--error=/w/50%% done/stderr", "--time=5",
-      "--cpus-per-task=4", "--nodes=1", "--ntasks=1", "--partition=debug", "--",
-      "/w/50% done/slurm.sh"};
+  const std::vector<std::string> expected{"sbatch",
+                                          "--parsable",
+                                          "--job-name=ionscreen-c-1",
+                                          "--chdir=/w/50% done",
+                                          "--output=/w/50%% done/stdout",
+                                          "--error=/w/50%% done/stderr",
+                                          "--time=5",
+                                          "--cpus-per-task=4",
+                                          "--nodes=1",
+                                          "--ntasks=1",
+                                          "--partition=debug",
+                                          "--",
+                                          "/w/50% done/slurm.sh"};
   CHECK(a == expected);
   sub.time_limit_minutes = 0;
   CHECK(sbatch_arguments(p, sub).at(6) == "--time=00:10:00");
@@ -199,10 +204,11 @@ TEST_CASE("slurm: sbatch arguments and the site profile", "[unit][slurm]") {
 TEST_CASE("slurm: parsers and state mapping on recorded Slurm output", "[unit][slurm]") {
   CHECK(parse_sbatch_id("123\n") == "123");
   CHECK(parse_sbatch_id("456;cluster\n") == "456");
-  CHECK_THROWS_AS(parse_sbatch_id("sbatch: error: nope\n"), BackendError);
+  CHECK_THROWS_AS(parse_sbatch_id("sbatch: error: nope\n"), SchedulerError);
 
-  const auto sq = parse_squeue_states("13|PENDING|None\n14|PENDING|Priority\n15|RUNNING|None\n"
-                                      "16|COMPLETING|None\n17|TIMEOUT|TimeLimit\n");
+  const auto sq = parse_squeue_states(
+      "13|PENDING|None\n14|PENDING|Priority\n15|RUNNING|None\n"
+      "16|COMPLETING|None\n17|TIMEOUT|TimeLimit\n");
   REQUIRE(sq.size() == 5);
   CHECK(report_from_record(sq[1]).state == JobState::queued);
   CHECK(report_from_record(sq[1]).reason == "Priority");
@@ -210,9 +216,10 @@ TEST_CASE("slurm: parsers and state mapping on recorded Slurm output", "[unit][s
   CHECK(report_from_record(sq[3]).state == JobState::running);
   CHECK(report_from_record(sq[4]).state == JobState::timed_out);
 
-  const auto sa = parse_sacct_records("11|ionscreen-a|b|COMPLETED|0:0\n12|x|CANCELLED by 0|0:15\n"
-                                      "14|exp-b|FAILED|3:0\n20|t|TIMEOUT|0:0\n21|n|NODE_FAIL|0:0\n"
-                                      "22|m|OUT_OF_MEMORY|0:125\n");
+  const auto sa = parse_sacct_records(
+      "11|ionscreen-a|b|COMPLETED|0:0\n12|x|CANCELLED by 0|0:15\n"
+      "14|exp-b|FAILED|3:0\n20|t|TIMEOUT|0:0\n21|n|NODE_FAIL|0:0\n"
+      "22|m|OUT_OF_MEMORY|0:125\n");
   REQUIRE(sa.size() == 6);
   CHECK(sa[0].name == "ionscreen-a|b");
   CHECK(report_from_record(sa[0]).state == JobState::finished);
@@ -262,8 +269,8 @@ TEST_CASE("slurm: poll with a fake runner: one squeue, one sacct, invalid ids, f
   CHECK(reports.at("bogus").state == JobState::unknown);
   CHECK(b.calls("squeue") == 1);
   CHECK(b.calls("sacct") == 1);
-  CHECK(seen[0] == std::vector<std::string>{"squeue", "-h", "-t", "all", "-j", "7,8,9", "-o",
-                                            "%i|%T|%r"});
+  CHECK(seen[0] ==
+        std::vector<std::string>{"squeue", "-h", "-t", "all", "-j", "7,8,9", "-o", "%i|%T|%r"});
   sacct_works = false;
   reports = b.poll({"7", "8"});
   CHECK(reports.at("7").state == JobState::cancelled);
@@ -273,7 +280,8 @@ TEST_CASE("slurm: poll with a fake runner: one squeue, one sacct, invalid ids, f
 
 // ------------------------------------------------------------------------------ real Slurm
 
-TEST_CASE("slurm: a job runs its argv in a directory with spaces and quotes", "[integration][slurm]") {
+TEST_CASE("slurm: a job runs its argv in a directory with spaces and quotes",
+          "[integration][slurm]") {
   LocalSlurm::ensure();
   SlurmBackend backend(local_profile());
   const auto dir = job_dir("touch it's");
@@ -289,7 +297,8 @@ TEST_CASE("slurm: a job runs its argv in a directory with spaces and quotes", "[
   fs::remove_all(dir.parent_path());
 }
 
-TEST_CASE("slurm: a failing job is failed and a refused submission throws", "[integration][slurm]") {
+TEST_CASE("slurm: a failing job is failed and a refused submission throws",
+          "[integration][slurm]") {
   LocalSlurm::ensure();
   SlurmBackend backend(local_profile());
   const auto dir = job_dir("false");
@@ -297,7 +306,8 @@ TEST_CASE("slurm: a failing job is failed and a refused submission throws", "[in
       make_submission("ionscreen-test-" + random_tag() + "-false", dir, {"/bin/false"}));
   const auto reports = wait_ended(backend, {id});
   CHECK(reports.at(id).state == JobState::failed);
-  CHECK_THAT(reports.at(id).reason, Catch::StartsWith("FAILED"));  // squeue: NonZeroExitCode; sacct -c: exit code 1:0
+  CHECK_THAT(reports.at(id).reason,
+             Catch::StartsWith("FAILED"));  // squeue: NonZeroExitCode; sacct -c: exit code 1:0
 
   auto profile = local_profile();
   profile.partition = "no-such-partition";

@@ -2,7 +2,7 @@
 """A FAKE VASP for the plumbing test of ionscreen's vasp engine only (tests/dft/check_vasp_plumbing.py).
 
 It computes nothing physical. Run in a stage folder, it reads INCAR and POSCAR(s) the way VASP
-does and writes the OUTCAR lines pipeline/dft/vasp.cpp reads (NELM echo, Iteration headers,
+does and writes the OUTCAR lines pipeline/jobs/dft/vasp.cpp reads (NELM echo, Iteration headers,
 POSITION/TOTAL-FORCE block, energies, "reached required accuracy", timing footer).
 
 Energies: a relaxation returns E0 at the given geometry in one converged step (zero forces). A NEB

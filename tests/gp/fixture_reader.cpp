@@ -112,8 +112,9 @@ class Reader {
     std::vector<double> v;
     v.reserve(static_cast<std::size_t>(n));
     while (static_cast<long>(v.size()) < n) {
-      if (!next_line()) fail("end of file with " + std::to_string(n - static_cast<long>(v.size())) +
-                             " numbers still expected");
+      if (!next_line())
+        fail("end of file with " + std::to_string(n - static_cast<long>(v.size())) +
+             " numbers still expected");
       for (const auto& t : split(lines_[line_])) {
         if (static_cast<long>(v.size()) == n) fail("more numbers than declared");
         v.push_back(number(t));

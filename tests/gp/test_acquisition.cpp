@@ -48,9 +48,9 @@ TEST_CASE("level-set labels and ambiguity", "[unit][acquisition]") {
   c.threshold = 0.3;
   c.delta = 0.05;  // z = 1.96
   const Scorer lse(c);
-  CHECK(lse.classify(0.1, 0.1) == Label::below);      // 0.296 < 0.3
+  CHECK(lse.classify(0.1, 0.1) == Label::below);        // 0.296 < 0.3
   CHECK(lse.classify(0.1, 0.103) == Label::undecided);  // 0.302 > 0.3
-  CHECK(lse.classify(0.6, 0.15) == Label::above);     // 0.306 > 0.3
+  CHECK(lse.classify(0.6, 0.15) == Label::above);       // 0.306 > 0.3
   CHECK(lse.classify(0.3, 0.01) == Label::undecided);
   // Ambiguity: min(upper - t, t - lower) for undecided, -inf for decided candidates.
   const double z = 1.959963984540054;

@@ -69,9 +69,8 @@ TEST_CASE("batch picks equal greedy picks with full refits on the fantasies", "[
   const double best = p.observed_y().minCoeff();
   Rng rng(1);
   const Eigen::MatrixXd no_basis(120, 0);
-  const auto picks =
-      select_batch({fit, p.pool, no_basis, post}, eligible, {}, scorer,
-                   {4, method, 1000, best, best - 0.5}, rng);
+  const auto picks = select_batch({fit, p.pool, no_basis, post}, eligible, {}, scorer,
+                                  {4, method, 1000, best, best - 0.5}, rng);
   REQUIRE(picks.size() == 4);
 
   // Replay: refit with each pick's fantasy added, and pick by brute force over the whole pool.
@@ -81,8 +80,8 @@ TEST_CASE("batch picks equal greedy picks with full refits on the fantasies", "[
   Prediction current = post;
   for (const auto& pick : picks) {
     CHECK(pick.index == brute_force_best(current, scorer, best, open));
-    const double fantasy = method == BatchMethod::kriging_believer ? current.mean[pick.index]
-                                                                   : best - 0.5;
+    const double fantasy =
+        method == BatchMethod::kriging_believer ? current.mean[pick.index] : best - 0.5;
     rows.push_back(pick.index);
     y.conservativeResize(y.size() + 1);
     y[y.size() - 1] = fantasy;

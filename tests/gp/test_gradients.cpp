@@ -6,12 +6,11 @@
 // quotient d when |g - d| <= 1e-6 |d| + floor, where the floor scales with the magnitude of the
 // differentiated quantity (its rounding error divided by h is the noise of d).
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <numbers>
 #include <random>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "gp/error.hpp"
 #include "gp/hyperfit.hpp"
@@ -25,7 +24,6 @@ namespace {
 
 constexpr double kStep = 1e-5;
 constexpr double kRelTol = 1e-6;
-
 
 Eigen::MatrixXd test_inputs(int n, std::mt19937& rng) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -116,17 +114,18 @@ Eigen::VectorXd test_targets(const Eigen::MatrixXd& X) {
 }  // namespace
 
 TEST_CASE("Kernel::gradient matches finite differences of sum(W .* gram)", "[gradient][unit]") {
-  const std::string spec = GENERATE(as<std::string>{},
-      // every leaf, on all columns and on column subsets
-      "se", "matern52", "const", "linear", "white", "coreg[task]", "se[A]", "matern52[C]",
-      "const[B]", "linear[C]", "white[A]", "se[A,B]",
-      // composites
-      "sum(se, white)", "sum(se[A], matern52[B], const, linear, white)", "prod(se, matern52)",
-      "prod(se[A], linear[B], const)", "prod(se, white)", "sum(se[A], se[A])",
-      "sum(prod(se[A], matern52[B]), prod(const, linear[C]), white)",
-      "prod(sum(se[A], const), sum(matern52[B], linear))", "prod(coreg[task], se[C])",
-      "prod(coreg[task], sum(se[A], matern52[B]))",
-      "sum(prod(coreg[task], matern52[C]), white, prod(const, sum(se[B], linear[A])))");
+  const std::string spec =
+      GENERATE(as<std::string>{},
+               // every leaf, on all columns and on column subsets
+               "se", "matern52", "const", "linear", "white", "coreg[task]", "se[A]", "matern52[C]",
+               "const[B]", "linear[C]", "white[A]", "se[A,B]",
+               // composites
+               "sum(se, white)", "sum(se[A], matern52[B], const, linear, white)",
+               "prod(se, matern52)", "prod(se[A], linear[B], const)", "prod(se, white)",
+               "sum(se[A], se[A])", "sum(prod(se[A], matern52[B]), prod(const, linear[C]), white)",
+               "prod(sum(se[A], const), sum(matern52[B], linear))", "prod(coreg[task], se[C])",
+               "prod(coreg[task], sum(se[A], matern52[B]))",
+               "sum(prod(coreg[task], matern52[C]), white, prod(const, sum(se[B], linear[A])))");
   INFO("spec " << spec);
   std::mt19937 rng(12345);
   const Eigen::MatrixXd X = test_inputs(14, rng);
@@ -186,11 +185,10 @@ TEST_CASE("log_likelihood_gradient matches finite differences", "[gradient][unit
     bool standardize;
     int basis_columns;  // 0 or 2
   };
-  const Case c = GENERATE(
-      Case{"sum(se[A], matern52[B], const, linear, white)", true, 0},
-      Case{"prod(coreg[task], sum(se[A], matern52[B]))", false, 0},
-      Case{"prod(coreg[task], sum(se[A], matern52[B]))", false, 2},
-      Case{"sum(se, linear[C])", true, 2});
+  const Case c = GENERATE(Case{"sum(se[A], matern52[B], const, linear, white)", true, 0},
+                          Case{"prod(coreg[task], sum(se[A], matern52[B]))", false, 0},
+                          Case{"prod(coreg[task], sum(se[A], matern52[B]))", false, 2},
+                          Case{"sum(se, linear[C])", true, 2});
   INFO("spec " << c.spec << ", standardize " << c.standardize << ", basis columns "
                << c.basis_columns);
   std::mt19937 rng(2024);
@@ -214,9 +212,9 @@ TEST_CASE("log_likelihood_gradient matches finite differences", "[gradient][unit
   const Eigen::VectorXd g = gp::log_likelihood_gradient(fit);
   REQUIRE(g.size() == theta.size());
   const double floor = 1e-7 * (1.0 + std::abs(fit.log_likelihood));
-  check_gradient(g, theta,
-                 [&](const Eigen::VectorXd& t) { return log_likelihood_at(model, t, X, y, H); },
-                 floor, model.parameters());
+  check_gradient(
+      g, theta, [&](const Eigen::VectorXd& t) { return log_likelihood_at(model, t, X, y, H); },
+      floor, model.parameters());
 }
 
 TEST_CASE("log_posterior adds priors and its gradient matches finite differences",
@@ -251,16 +249,17 @@ TEST_CASE("log_posterior adds priors and its gradient matches finite differences
   model.validate();
   const gp::Objective obj = gp::log_posterior(model, X, y, H);
 
-  const double expected =
-      fit.log_likelihood + lognormal_log_density(model.get("se[A].variance"), 0.3, 0.7) +
-      gamma_log_density(model.get("matern52[B].length_scale[1]"), 2.5, 1.5) +
-      lognormal_log_density(model.get("coreg[task].source_scale"), -0.2, 0.4) +
-      gamma_log_density(model.get("noise.variance"), 1.2, 20.0);
+  const double expected = fit.log_likelihood +
+                          lognormal_log_density(model.get("se[A].variance"), 0.3, 0.7) +
+                          gamma_log_density(model.get("matern52[B].length_scale[1]"), 2.5, 1.5) +
+                          lognormal_log_density(model.get("coreg[task].source_scale"), -0.2, 0.4) +
+                          gamma_log_density(model.get("noise.variance"), 1.2, 20.0);
   CHECK(obj.value == Approx(expected).epsilon(1e-12));
 
   REQUIRE(obj.gradient.size() == theta.size());
   const double floor = 1e-7 * (1.0 + std::abs(obj.value));
-  check_gradient(obj.gradient, theta,
-                 [&](const Eigen::VectorXd& t) { return log_posterior_at(model, t, X, y, H); },
-                 floor, model.parameters());
+  check_gradient(
+      obj.gradient, theta,
+      [&](const Eigen::VectorXd& t) { return log_posterior_at(model, t, X, y, H); }, floor,
+      model.parameters());
 }

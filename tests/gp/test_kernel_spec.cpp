@@ -1,12 +1,11 @@
 // The kernel spec grammar: canonical spec() round trip, stable unique hyperparameter names, and
 // errors (unknown kernel, unknown group, syntax) that say where and what is known.
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "gp/error.hpp"
 #include "gp/model.hpp"
@@ -16,7 +15,6 @@ namespace gp = ionscreen::gp;
 using ionscreen::gp::testing::test_groups;
 
 namespace {
-
 
 std::vector<std::string> names_of(const gp::Kernel& k) {
   std::vector<std::string> names;
@@ -68,13 +66,22 @@ TEST_CASE("spec() is canonical and round trips", "[kernel_spec][unit]") {
 TEST_CASE("hyperparameter names are stable and unique", "[kernel_spec][unit]") {
   const gp::Kernel k = gp::parse_kernel(
       "sum(se[A], prod(matern52[B], coreg[task]), const, linear, white, se[A,B])", test_groups());
-  const std::vector<std::string> expected = {
-      "se[A].variance",        "se[A].length_scale[0]",          "se[A].length_scale[1]",
-      "matern52[B].variance",  "matern52[B].length_scale[0]",    "matern52[B].length_scale[1]",
-      "coreg[task].source_scale", "coreg[task].correlation_atanh", "const.variance",
-      "linear.variance",       "white.variance",                 "se[A,B].variance",
-      "se[A,B].length_scale[0]", "se[A,B].length_scale[1]",      "se[A,B].length_scale[2]",
-      "se[A,B].length_scale[3]"};
+  const std::vector<std::string> expected = {"se[A].variance",
+                                             "se[A].length_scale[0]",
+                                             "se[A].length_scale[1]",
+                                             "matern52[B].variance",
+                                             "matern52[B].length_scale[0]",
+                                             "matern52[B].length_scale[1]",
+                                             "coreg[task].source_scale",
+                                             "coreg[task].correlation_atanh",
+                                             "const.variance",
+                                             "linear.variance",
+                                             "white.variance",
+                                             "se[A,B].variance",
+                                             "se[A,B].length_scale[0]",
+                                             "se[A,B].length_scale[1]",
+                                             "se[A,B].length_scale[2]",
+                                             "se[A,B].length_scale[3]"};
   CHECK(names_of(k) == expected);
   REQUIRE(k.size() == static_cast<int>(expected.size()));
   for (int i = 0; i < k.size(); ++i) CHECK(k.index_of(expected[static_cast<std::size_t>(i)]) == i);
@@ -103,9 +110,9 @@ TEST_CASE("hyperparameter names are stable and unique", "[kernel_spec][unit]") {
 TEST_CASE("a repeated leaf gets #2, #3 on its label", "[kernel_spec][unit]") {
   const gp::Kernel k = gp::parse_kernel("sum(se[A], se[A], white, se[A], white)", test_groups());
   const std::vector<std::string> expected = {
-      "se[A].variance",    "se[A].length_scale[0]",    "se[A].length_scale[1]",
-      "se[A]#2.variance",  "se[A]#2.length_scale[0]",  "se[A]#2.length_scale[1]",
-      "white.variance",    "se[A]#3.variance",         "se[A]#3.length_scale[0]",
+      "se[A].variance",          "se[A].length_scale[0]",   "se[A].length_scale[1]",
+      "se[A]#2.variance",        "se[A]#2.length_scale[0]", "se[A]#2.length_scale[1]",
+      "white.variance",          "se[A]#3.variance",        "se[A]#3.length_scale[0]",
       "se[A]#3.length_scale[1]", "white#2.variance"};
   CHECK(names_of(k) == expected);
   const auto names = names_of(k);
@@ -169,8 +176,8 @@ TEST_CASE("unknown column groups list the known groups", "[kernel_spec][unit]") 
   CHECK(pos <= 24);
 
   // Straight from ColumnGroups, with and without groups.
-  CHECK_THROWS_WITH(test_groups().find("M"), Catch::Contains("'M'") &&
-                                                 Catch::Contains("task, A, B, C"));
+  CHECK_THROWS_WITH(test_groups().find("M"),
+                    Catch::Contains("'M'") && Catch::Contains("task, A, B, C"));
   CHECK_THROWS_WITH(gp::ColumnGroups::all(3).find("M"), Catch::Contains("(none)"));
   gp::ColumnGroups g = gp::ColumnGroups::all(3);
   CHECK_THROWS_AS(g.add("bad", {1, 3}), gp::InvalidInput);
@@ -182,16 +189,16 @@ TEST_CASE("syntax errors name the position", "[kernel_spec][unit]") {
     long position;
     std::string what;
   };
-  const Case c = GENERATE(
-      Case{"", 0, "expected a name"},                     // nothing at all
-      Case{"sum(se", 6, "expected ')'"},                  // unclosed at the end
-      Case{"sum(se, )", 8, "expected a name"},            // empty argument
-      Case{"prod(se,,white)", 8, "expected a name"},      // doubled comma
-      Case{"se]", 2, "unexpected ']'"},                   // trailing garbage
-      Case{"sum(se) white", 8, "unexpected 'white'"},     // two kernels at top level
-      Case{"se[A", 4, "expected ']'"},                    // unclosed subscript
-      Case{"se[]", 3, "expected a name"},                 // empty subscript
-      Case{"sum se", 4, "expected '('"});                 // composite without arguments
+  const Case c =
+      GENERATE(Case{"", 0, "expected a name"},                  // nothing at all
+               Case{"sum(se", 6, "expected ')'"},               // unclosed at the end
+               Case{"sum(se, )", 8, "expected a name"},         // empty argument
+               Case{"prod(se,,white)", 8, "expected a name"},   // doubled comma
+               Case{"se]", 2, "unexpected ']'"},                // trailing garbage
+               Case{"sum(se) white", 8, "unexpected 'white'"},  // two kernels at top level
+               Case{"se[A", 4, "expected ']'"},                 // unclosed subscript
+               Case{"se[]", 3, "expected a name"},              // empty subscript
+               Case{"sum se", 4, "expected '('"});              // composite without arguments
   INFO("spec '" << c.spec << "'");
   CHECK_THROWS_AS(gp::parse_kernel(c.spec, test_groups()), gp::InvalidInput);
   const std::string message = parse_error(c.spec);

@@ -95,15 +95,15 @@ TEST_CASE("bad saved states are rejected with the line and the reason", "[unit][
   const std::string good = to_text(opt.state());
   std::string newer = good;
   newer.replace(newer.find(" 1\n"), 3, " 2\n");
-  CHECK_THROWS_WITH(state_from_text(newer), Catch::Contains("line 1") &&
-                                                Catch::Contains("schema version 2"));
+  CHECK_THROWS_WITH(state_from_text(newer),
+                    Catch::Contains("line 1") && Catch::Contains("schema version 2"));
   CHECK_THROWS_WITH(state_from_text(good.substr(0, good.size() / 2)),
                     Catch::Contains("optimiser state, line"));
   // A state saved for another pool is refused, not silently applied.
   const Eigen::MatrixXd other = uniform_points(150, 4, 22);
-  CHECK_THROWS_WITH(Optimizer(config(AcquisitionKind::ei), other, groups(), std::nullopt,
-                              state_from_text(good)),
-                    Catch::Contains("different candidate pool"));
+  CHECK_THROWS_WITH(
+      Optimizer(config(AcquisitionKind::ei), other, groups(), std::nullopt, state_from_text(good)),
+      Catch::Contains("different candidate pool"));
   OptimizerConfig changed = config(AcquisitionKind::ei);
   changed.kernel = "se";
   CHECK_THROWS_WITH(Optimizer(changed, pool(), groups(), std::nullopt, state_from_text(good)),

@@ -59,8 +59,9 @@ TEST_CASE("BO reaches a known minimum faster than random search", "[slow][search
     bo_wins += bo_evals < random_evals;
   }
   const double bo_mean = bo_total / kTrials, random_mean = random_total / kTrials;
-  INFO("mean evaluations to the minimum over " << kTrials << " trials: BO " << bo_mean
-       << ", random " << random_mean << " (expected (N+1)/2 = 100.5); BO faster in " << bo_wins);
+  INFO("mean evaluations to the minimum over "
+       << kTrials << " trials: BO " << bo_mean << ", random " << random_mean
+       << " (expected (N+1)/2 = 100.5); BO faster in " << bo_wins);
   CHECK(random_mean > 70.0);  // sanity: random search behaves like random search
   CHECK(bo_mean < 0.4 * random_mean);
   CHECK(bo_wins >= 40);
@@ -105,7 +106,8 @@ TEST_CASE("threshold search recovers the below-threshold set", "[slow][search]")
   }
   const double recall = double(total_found) / (20.0 * kThresholdTrials);
   INFO("threshold search: mean evaluations " << double(total_evals) / kThresholdTrials
-       << " of 200, recall " << recall << ", mislabelled " << total_wrong);
+                                             << " of 200, recall " << recall << ", mislabelled "
+                                             << total_wrong);
   CHECK(recall >= 0.95);
   CHECK(total_wrong <= 2 * kThresholdTrials);
   CHECK(total_evals < 0.6 * 200 * kThresholdTrials);

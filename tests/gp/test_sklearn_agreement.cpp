@@ -5,13 +5,12 @@
 // absolute 1e-8 for magnitudes up to 1 and relative 1e-8 above (log likelihoods are O(10-100),
 // targets O(1-5)).
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "fixture_reader.hpp"
 #include "gp/regression.hpp"
@@ -29,9 +28,9 @@ double scaled_error(double ours, double reference) {
 }  // namespace
 
 TEST_CASE("posterior and log likelihood agree with scikit-learn", "[sklearn][unit]") {
-  const std::string name = GENERATE(as<std::string>{}, "se_ard", "matern52_ard",
-                                    "sum_se_linear_const_white", "prod_se_matern52",
-                                    "additive_groups");
+  const std::string name =
+      GENERATE(as<std::string>{}, "se_ard", "matern52_ard", "sum_se_linear_const_white",
+               "prod_se_matern52", "additive_groups");
   const std::string path =
       std::string(IONSCREEN_SOURCE_DIR) + "/tests/fixtures/gp/sklearn_" + name + ".txt";
   INFO("fixture " << path);
@@ -81,9 +80,9 @@ TEST_CASE("posterior and log likelihood agree with scikit-learn", "[sklearn][uni
   const double elml = scaled_error(fit.log_likelihood, reference_lml);
   CHECK(elml <= kTolerance);
   // Reported with -s: the largest scaled discrepancy of each quantity.
-  WARN("sklearn " << name << ": max scaled error mean " << worst_mean << ", variance "
-                  << worst_var << ", log likelihood " << elml << " (ours "
-                  << fit.log_likelihood << ", sklearn " << reference_lml << ")");
+  WARN("sklearn " << name << ": max scaled error mean " << worst_mean << ", variance " << worst_var
+                  << ", log likelihood " << elml << " (ours " << fit.log_likelihood << ", sklearn "
+                  << reference_lml << ")");
 }
 
 TEST_CASE("fixture reader rejects malformed fixtures", "[sklearn][unit]") {
@@ -91,7 +90,8 @@ TEST_CASE("fixture reader rejects malformed fixtures", "[sklearn][unit]") {
   // partial fixtures.
   const std::string dir = std::string(IONSCREEN_SOURCE_DIR) + "/tests/fixtures/gp/";
   CHECK_THROWS(ionscreen::test::read_fixture(dir + "does_not_exist.txt"));
-  const ionscreen::test::Fixture fx = ionscreen::test::read_fixture(dir + "sklearn_additive_groups.txt");
+  const ionscreen::test::Fixture fx =
+      ionscreen::test::read_fixture(dir + "sklearn_additive_groups.txt");
   CHECK(fx.spec == "sum(se[A], se[B], matern52[C])");
   REQUIRE(fx.groups.size() == 3);
   CHECK(fx.groups[2].first == "C");

@@ -1,7 +1,6 @@
 // Transfer from a related source task: each mode must predict a related target better than no
 // transfer from a handful of target observations, and auto must not pick a harmful source.
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "gp/hyperfit.hpp"
@@ -16,9 +15,10 @@ using ionscreen::gp::testing::uniform_points;
 namespace {
 
 struct Tasks {
-  Eigen::MatrixXd pool = uniform_points(200, 4, 31);      // target candidates
-  Eigen::MatrixXd source_X = uniform_points(80, 4, 32);   // source observations
-  Eigen::VectorXd target = 1.3 * additive_landscape(pool).array() + 0.8;  // related: scaled, shifted
+  Eigen::MatrixXd pool = uniform_points(200, 4, 31);     // target candidates
+  Eigen::MatrixXd source_X = uniform_points(80, 4, 32);  // source observations
+  Eigen::VectorXd target =
+      1.3 * additive_landscape(pool).array() + 0.8;  // related: scaled, shifted
   Eigen::VectorXd source_y = additive_landscape(source_X);
 };
 
@@ -54,7 +54,8 @@ double pool_rmse(const Tasks& t, TransferMode mode, const Eigen::VectorXd& sourc
   const FitReport source_fit = fit_hyperparameters(source_model, sx, source_y, {3, 200}, rng);
   const SourceTask source{sx, source_y, "se", named_theta(source_fit.fit.model)};
   const TransferConfig tc{mode, true};
-  const TransferContext ctx(Model(parse_kernel("se", groups(task))), groups(task), tc, source, pool);
+  const TransferContext ctx(Model(parse_kernel("se", groups(task))), groups(task), tc, source,
+                            pool);
   const TransferFit fit = fit_with_transfer(ctx, pool, seen, t.target(seen), {}, {3, 200}, rng);
   const Prediction pred = predict(fit.report.fit, pool, ctx.pool_basis(fit.mode));
   return std::sqrt((pred.mean - t.target).squaredNorm() / double(t.target.size()));
@@ -84,14 +85,14 @@ TEST_CASE("transfer from a related source beats no transfer with few target poin
 TEST_CASE("hp transfer holds source hyperparameters fixed or centres priors on them",
           "[unit][transfer]") {
   const Tasks t;
-  const NamedValues source_hp{{"se.variance", 0.7}, {"se.length_scale[0]", -0.9},
-                              {"se.length_scale[1]", 0.2}, {"se.length_scale[2]", 1.1},
+  const NamedValues source_hp{{"se.variance", 0.7},         {"se.length_scale[0]", -0.9},
+                              {"se.length_scale[1]", 0.2},  {"se.length_scale[2]", 1.1},
                               {"se.length_scale[3]", -0.1}, {"noise.variance", -5.0}};
   const SourceTask source{t.source_X, t.source_y, "se", source_hp};
   for (bool fixed : {true, false}) {
     const TransferContext ctx(Model(parse_kernel("se", groups(false))), groups(false),
                               {TransferMode::hp, fixed, 0.3}, source, t.pool);
-      const auto seen = six_seen(1);
+    const auto seen = six_seen(1);
     const TrainingProblem p = ctx.problem(TransferMode::hp, t.pool, seen, t.target(seen), {});
     for (const auto& [name, value] : source_hp) {
       if (name == "noise.variance") {

@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "gp/optimizer.hpp"
-#include "pipeline/mpi_scoring.hpp"
+#include "pipeline/mpi/mpi_pool_scoring.hpp"
 #include "tests/gp/test_helpers.hpp"
 
 namespace gp = ionscreen::gp;
@@ -249,7 +249,7 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   try {
-    auto scoring = std::make_shared<ionscreen::pipeline::MpiPoolScoring>(MPI_COMM_WORLD);
+    auto scoring = std::make_shared<ionscreen::pipeline::MpiPoolScoring>();
     if (rank == 0) {
       const std::string text = run_all(scoring);
       write_file(out_path, text);

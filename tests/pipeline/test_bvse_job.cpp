@@ -5,9 +5,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "pipeline/builtin_job.hpp"
-#include "pipeline/job_files.hpp"
-
+#include "pipeline/jobs/builtin_job.hpp"
+#include "pipeline/jobs/job_protocol.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -29,8 +28,11 @@ fs::path job_dir(const std::string& name, const nlohmann::json& job) {
 }
 
 nlohmann::json li3po4_job() {
-  return {{"protocol", 1}, {"engine", "bvse"}, {"job_id", "c17-a1"},
-          {"structure", "structure.cif"}, {"carrier", "Li"}};
+  return {{"protocol", 1},
+          {"engine", "bvse"},
+          {"job_id", "c17-a1"},
+          {"structure", "structure.cif"},
+          {"carrier", "Li"}};
 }
 
 }  // namespace

@@ -11,8 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/campaign_config.hpp"
-#include "pipeline/error.hpp"
+#include "pipeline/base/data_directory.hpp"
+#include "pipeline/base/error.hpp"
+#include "pipeline/campaign/config.hpp"
 
 namespace fs = std::filesystem;
 using namespace ionscreen::pipeline;
@@ -172,31 +173,30 @@ TEST_CASE("campaign config: a file with every key", "[unit][config]") {
   CHECK(c.table == d / "data/table.csv");
   CHECK(c.table_key == "formula");
   CHECK(c.table_where == "carrier=Na");
-  CHECK(c.mode == "threshold");
-  CHECK(c.threshold == "5%");
+  CHECK(c.mode == SearchMode::threshold);
+  CHECK(c.threshold == Threshold{Threshold::Kind::quantile, 0.05});
   CHECK(c.threshold_reference == d / "data/reference.csv");
   CHECK(c.threshold_column == "E_2D");
   CHECK(c.threshold_where == "carrier=Na");
   CHECK(c.kernel == "sum(se[M], se[X])");
-  CHECK(c.acquisition == "straddle");
+  CHECK(c.acquisition == ionscreen::gp::AcquisitionKind::straddle);
   CHECK(c.batch == 4);
-  CHECK(c.batch_method == "cl");
+  CHECK(c.batch_method == ionscreen::gp::BatchMethod::constant_liar);
   CHECK(c.initial == 0);
   CHECK(c.initial_candidates == std::vector<std::string>{"NaFeSO4F", "NaMnSO4F", "NaCoSO4F"});
   CHECK(c.budget == 50);
-  CHECK(c.has_target);
   CHECK(c.target == 0.25);
   CHECK(c.wall_clock_seconds == 7200.0);
-  CHECK(c.transfer == "hp");
+  CHECK(c.transfer == ionscreen::gp::TransferMode::hp);
   CHECK(c.transfer_source == d / "li-run");
-  CHECK(c.engine == "table");
-  CHECK(c.barrier == "E_3D");
-  CHECK(c.grid_spacing == 0.15);
-  CHECK(c.engine_table == d / "data/barriers.csv");
-  CHECK(c.engine_table_key == "name");
-  CHECK(c.engine_table_column == "E_b");
-  CHECK(c.faults == "fail=0.1,hang=0.05");
-  CHECK(c.backend == "slurm");
+  CHECK(c.engine.kind == EngineKind::table);
+  CHECK(c.engine.barrier == BvseBarrier::e3d);
+  CHECK(c.engine.grid_spacing == 0.15);
+  CHECK(c.engine.table == d / "data/barriers.csv");
+  CHECK(c.engine.table_key == "name");
+  CHECK(c.engine.table_column == "E_b");
+  CHECK(c.engine.faults == "fail=0.1,hang=0.05");
+  CHECK(c.backend == BackendKind::slurm);
   CHECK(c.max_in_flight == 8);
   CHECK(c.retries == 3);
   CHECK(c.time_limit_minutes == 2);
@@ -219,15 +219,16 @@ TEST_CASE("campaign config: defaults", "[unit][config]") {
   expected.space = data / "inputs/spaces/default.ini";
   expected.inputs = data / "inputs";
   expected.threshold_where = "carrier=Na";
-  expected.acquisition = "ei";
+  expected.acquisition = ionscreen::gp::AcquisitionKind::ei;
   CHECK(to_ini(c) == to_ini(expected));  // a readable difference if any
   CHECK(c == expected);
-  CHECK((c.mode == "optimum" && c.batch == 1 && c.initial == 5 && c.time_limit_minutes == 60 &&
-         c.backend == "local" && c.slurm_profile.empty() && !c.has_target));
+  CHECK((c.mode == SearchMode::optimum && c.batch == 1 && c.initial == 5 &&
+         c.time_limit_minutes == 60 && c.backend == BackendKind::local && c.slurm_profile.empty() &&
+         !c.target));
 
   // The mode picks the acquisition; slurm picks the test cluster's profile; an empty
   // threshold_where means no filter (absent means the carrier's).
-  CHECK(parsed("[search]\nmode = threshold\n").acquisition == "lse");
+  CHECK(parsed("[search]\nmode = threshold\n").acquisition == ionscreen::gp::AcquisitionKind::lse);
   CHECK(parsed("[jobs]\nbackend = slurm\n").slurm_profile ==
         data / "cluster/slurm/profiles/local.ini");
   CHECK(parsed("[search]\nthreshold_where =\n").threshold_where.empty());
@@ -296,7 +297,7 @@ TEST_CASE("campaign config: wrong types and ranges name file, line, key, value, 
              Contains("grid_spacing = '0.05': out of range (expected a spacing in angstrom in "
                       "(0.05, 1])"));
   CHECK_THAT(file_error("[engine]\ngrid_spacing = 1.5\n"), Contains("out of range"));
-  CHECK(parsed("[engine]\ngrid_spacing = 1\n").grid_spacing == 1.0);
+  CHECK(parsed("[engine]\ngrid_spacing = 1\n").engine.grid_spacing == 1.0);
   for (const char* bad : {"nan", "inf", "-infinity", "1e400", "abc", "0.2eV"})
     CHECK_THAT(file_error(std::string("[engine]\ngrid_spacing = ") + bad + "\n"),
                Contains(std::string("'") + bad + "': not a finite number"));
@@ -369,10 +370,10 @@ pseudo_dir = pseudo
 pseudopotentials = Li:Li.UPF, O:O.UPF
 extra = electrons.mixing_beta=0.3, system.nosym=.true.
 )"));
-  CHECK(c.engine == "qe");
-  CHECK(c.dft.functional == "PBE");
+  CHECK(c.engine.kind == EngineKind::qe);
+  CHECK(c.dft.functional == ionscreen::pipeline::dft::Functional::pbe);
   CHECK(c.dft.cutoff == 500.0);
-  CHECK(c.dft.spin == "on");
+  CHECK(c.dft.spin == ionscreen::pipeline::dft::Spin::on);
   CHECK(c.dft.magmom == std::map<std::string, double>{{"Fe", 4.0}, {"Mn", 3.5}});
   CHECK(c.dft.hubbard_u.at("Fe") == 5.3);
   CHECK(c.dft.charge == -1);
@@ -387,8 +388,9 @@ extra = electrons.mixing_beta=0.3, system.nosym=.true.
   CHECK(c.dft.site == fs::path(IONSCREEN_SOURCE_DIR) / "cluster/sites/local.ini");
   CHECK(parse_campaign_config(to_ini(c), c.file) == c);
 
-  CHECK_THAT(file_error("[dft]\nfunctional = B3LYP\n"),
-             Contains("[dft] functional = 'B3LYP': not accepted") && Contains("one of PBE, PBEsol"));
+  CHECK_THAT(
+      file_error("[dft]\nfunctional = B3LYP\n"),
+      Contains("[dft] functional = 'B3LYP': not accepted") && Contains("one of PBE, PBEsol"));
   CHECK_THAT(file_error("[dft]\nsupercell = 2x2\n"),
              Contains("supercell = '2x2': not auto or NxMxK") && Contains("2x2x1"));
   CHECK_THAT(file_error("[dft]\nhop = longest\n"), Contains("shortest, or a hop index"));
@@ -396,7 +398,8 @@ extra = electrons.mixing_beta=0.3, system.nosym=.true.
   CHECK_THAT(file_error("[dft]\nhubbard_u = Fe=5\n"),
              Contains("'Fe=5' is not Element:value") && Contains("Fe:5.3, Co:6.2"));
   CHECK_THAT(file_error("[dft]\nmagmom = fe:5\n"), Contains("'fe:5' is not Element:value"));
-  CHECK_THAT(file_error("[dft]\nextra = mixing_beta\n"), Contains("'mixing_beta' is not key=value"));
+  CHECK_THAT(file_error("[dft]\nextra = mixing_beta\n"),
+             Contains("'mixing_beta' is not key=value"));
   CHECK_THAT(file_error("[dft]\npseudo_dir = /no/such/folder\n"), Contains("no such folder"));
   CHECK_THAT(file_error("[dft]\nsite = /no/such/site.ini\n"), Contains("no such file"));
   CHECK_THAT(file_error("[dft]\nspring = -1\n"), Contains("spring = '-1': out of range"));
@@ -409,7 +412,8 @@ TEST_CASE("campaign config: thresholds", "[unit][config]") {
   CHECK_THAT(file_error("[search]\nthreshold = q1.5\n"), Contains("quantile must be in (0, 1)"));
   CHECK_THAT(file_error("[search]\nmode = threshold\nthreshold = 5%\n"),
              Contains(":3: [search] threshold = '5%': a quantile needs threshold_reference"));
-  CHECK(parsed("[search]\nthreshold = 0.25eV\n").threshold == "0.25eV");
+  CHECK(parsed("[search]\nthreshold = 0.25eV\n").threshold ==
+        Threshold{Threshold::Kind::absolute, 0.25});
 }
 
 TEST_CASE("campaign config: files that must exist", "[unit][config]") {
@@ -476,7 +480,7 @@ TEST_CASE("campaign config: the INI reader's own errors", "[unit][config]") {
   const auto c =
       parsed("; top\n[candidates]\nkey = a;b#c # one\n\n  # two\n[engine]\nkey = b ;x\n");
   CHECK(c.table_key == "a;b#c");  // a comment needs white space before it
-  CHECK(c.engine_table_key == "b");
+  CHECK(c.engine.table_key == "b");
 }
 
 TEST_CASE("campaign config: overrides", "[unit][config]") {
@@ -488,7 +492,7 @@ TEST_CASE("campaign config: overrides", "[unit][config]") {
   CHECK(c.batch == 5);  // in order, the last wins
   CHECK(c.time_limit_minutes == 120);
   CHECK(c.table_where == "carrier=Li");
-  CHECK_FALSE(c.has_target);
+  CHECK_FALSE(c.target);
   const auto fails = [&](const std::string& o) {
     return error_of([&] { (void)load_campaign_config(file, {o}); });
   };

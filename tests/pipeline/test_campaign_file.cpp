@@ -1,18 +1,19 @@
-// The campaign file and the candidate table: exact round trips, the previous checkpoint kept, and
-// damaged, foreign or newer files refused with a message that names them.
+// The campaign file and the candidate pool file: exact round trips, the previous checkpoint kept,
+// and damaged, foreign or newer files refused with a message that names them.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
 
-#include "pipeline/campaign_file.hpp"
-#include "pipeline/candidates.hpp"
-#include "pipeline/error.hpp"
-#include "pipeline/hdf5/hdf5_file.hpp"
+#include "pipeline/base/error.hpp"
+#include "pipeline/pool/candidate_pool.hpp"
+#include "pipeline/store/campaign_file.hpp"
+#include "pipeline/store/hdf5_file.hpp"
+#include "pipeline/store/pool_file.hpp"
 #include "support.hpp"
 
 namespace pl = ionscreen::pipeline;
-using ionscreen::pipeline::testing::fresh_dir;
 using Catch::Matchers::Contains;
+using ionscreen::pipeline::testing::fresh_dir;
 
 namespace {
 
@@ -32,15 +33,40 @@ pl::CampaignRecord sample_record() {
   r.transfer_source_name = "li";
   r.transfer_source_fingerprint = "42";
   r.transfer_source_observations = 17;
-  pl::JobRecord a{"c0000000-a01", 0, 1, "bvse", "done", "local-9-1", "finished", "", 1.0, 2.0, 3.0,
-                  "jobs/c0000000-a01", 0.1 + 0.2, ""};
-  pl::JobRecord b{"c0000002-a02", 2, 2, "table", "failed", "", "", "Priority, with, commas", 4.0, 0.0,
-                  5.0, "jobs/c0000002-a02", 0.0, "wall time reached"};
+  pl::JobRecord a{"c0000000-a01",
+                  0,
+                  1,
+                  "bvse",
+                  pl::LedgerState::done,
+                  "local-9-1",
+                  pl::JobState::finished,
+                  "",
+                  1.0,
+                  2.0,
+                  3.0,
+                  "jobs/c0000000-a01",
+                  0.1 + 0.2,
+                  ""};
+  pl::JobRecord b{"c0000002-a02",
+                  2,
+                  2,
+                  "table",
+                  pl::LedgerState::failed,
+                  "",
+                  std::nullopt,
+                  "Priority, with, commas",
+                  4.0,
+                  0.0,
+                  5.0,
+                  "jobs/c0000002-a02",
+                  0.0,
+                  "wall time reached"};
   r.jobs = {a, b};
   pl::DecisionRecord d0;
   d0.index = 0;
   d0.reason = "initial design";
-  d0.picks = {{0, std::nan(""), std::nan(""), std::nan("")}, {2, std::nan(""), std::nan(""), std::nan("")}};
+  d0.picks = {{0, std::nan(""), std::nan(""), std::nan("")},
+              {2, std::nan(""), std::nan(""), std::nan("")}};
   pl::DecisionRecord d1;
   d1.index = 1;
   d1.reason = "lse";
@@ -135,7 +161,8 @@ TEST_CASE("damaged, foreign and newer campaign files are refused and left alone"
   CHECK_THROWS_WITH(pl::read_campaign_file(file), Contains("newer") && Contains("version 2"));
 }
 
-TEST_CASE("a candidate table reads back with its fingerprint, and a changed one is refused", "[campaign]") {
+TEST_CASE("a candidate pool reads back with its fingerprint, and a changed one is refused",
+          "[campaign]") {
   const auto dir = fresh_dir("candidates");
   pl::CandidatePool pool;
   pool.carrier = "Na";
@@ -146,8 +173,8 @@ TEST_CASE("a candidate table reads back with its fingerprint, and a changed one 
   pool.descriptors << 1, 2, 3, 4, 5.5, 3, 7, 8, 3;
   pool.structures = {"cif a", "", "cif c"};
   pool.fingerprint = pl::fingerprint(pool);
-  pl::write_pool(pool, dir / "candidates.h5");
-  const pl::CandidatePool back = pl::read_pool(dir / "candidates.h5");
+  pl::write_pool_file(pool, dir / "candidates.h5");
+  const pl::CandidatePool back = pl::read_pool_file(dir / "candidates.h5");
   CHECK(back.names == pool.names);
   CHECK(back.descriptors == pool.descriptors);
   CHECK(back.structures == pool.structures);
@@ -165,5 +192,5 @@ TEST_CASE("a candidate table reads back with its fingerprint, and a changed one 
     file.remove("candidates/descriptors");
     file.write_matrix("candidates/descriptors", {3, 3, {1, 2, 3, 4, 5.5, 3, 7, 8, 9}});
   }
-  CHECK_THROWS_WITH(pl::read_pool(dir / "candidates.h5"), Contains("fingerprint"));
+  CHECK_THROWS_WITH(pl::read_pool_file(dir / "candidates.h5"), Contains("fingerprint"));
 }

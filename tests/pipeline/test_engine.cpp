@@ -11,12 +11,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "pipeline/builtin_job.hpp"
-#include "pipeline/bvse_command.hpp"
-#include "pipeline/engine.hpp"
-#include "pipeline/error.hpp"
-#include "pipeline/job_files.hpp"
-#include "pipeline/local_backend.hpp"
+#include "pipeline/backends/local_backend.hpp"
+#include "pipeline/base/data_directory.hpp"
+#include "pipeline/base/error.hpp"
+#include "pipeline/jobs/builtin_job.hpp"
+#include "pipeline/jobs/engine_factory.hpp"
+#include "pipeline/jobs/job_protocol.hpp"
+#include "pipeline/jobs/structure_bvse.hpp"
 #include "structures/cif.hpp"
 #include "support.hpp"
 
@@ -27,7 +28,20 @@ using namespace ionscreen::pipeline;
 namespace {
 
 const fs::path kSource = IONSCREEN_SOURCE_DIR;
-using Kind = JobOutcome::Kind;
+
+bool pending(const JobOutcome& outcome) { return std::holds_alternative<JobPending>(outcome); }
+/// The outcome's barrier; fails the test when it is not done.
+double done_e_b(const JobOutcome& outcome) {
+  const auto* failed = std::get_if<JobFailed>(&outcome);
+  INFO((failed ? failed->reason : std::string()));
+  REQUIRE(std::holds_alternative<JobDone>(outcome));
+  return std::get<JobDone>(outcome).e_b;
+}
+/// The outcome's failure; fails the test when it is not a failure.
+JobFailed failure(const JobOutcome& outcome) {
+  REQUIRE(std::holds_alternative<JobFailed>(outcome));
+  return std::get<JobFailed>(outcome);
+}
 
 /// A fresh directory for this file's tests.
 fs::path fresh_dir(const std::string& name) {
@@ -42,15 +56,28 @@ fs::path job_with(const std::string& status, const std::string& result) {
   return dir;
 }
 
-CampaignConfig table_config() {
+/// A table engine's settings and context, as a campaign file would give them.
+struct TableEngineSetup {
+  EngineSettings settings;
+  EngineContext context;
+  ionscreen::pipeline::dft::DftSettings dft;
+};
+
+TableEngineSetup table_setup() {
   const fs::path table = fresh_dir("table") / "landscape.csv";
   write_atomically(table, "compound,E_b\nLiFeSO4F,0.5\nNaFeSO4F,0.75\n");
-  CampaignConfig config;
-  config.file = "/campaigns/test.ini";
-  config.engine = "table";
-  config.engine_table = table;
-  config.seed = 11;
-  return config;
+  TableEngineSetup setup;
+  setup.settings.kind = EngineKind::table;
+  setup.settings.table = table;
+  setup.context.origin = "/campaigns/test.ini";
+  setup.context.program = "ionscreen";
+  setup.context.seed = 11;
+  return setup;
+}
+
+std::unique_ptr<Engine> table_engine() {
+  const TableEngineSetup setup = table_setup();
+  return make_engine(setup.settings, setup.dft, setup.context);
 }
 
 JobSpec table_spec(const std::string& job_id) {
@@ -64,32 +91,29 @@ JobSpec table_spec(const std::string& job_id) {
 }  // namespace
 
 TEST_CASE("read_outcome: pending until a final status", "[unit][engine]") {
-  const auto engine = make_engine(table_config(), "ionscreen");
-  CHECK(engine->read_outcome(fresh_dir("nothing"), "c1-a1").kind == Kind::pending);
-  CHECK(engine->read_outcome(job_with("running\n", ""), "c1-a1").kind == Kind::pending);
+  const auto engine = table_engine();
+  CHECK(pending(engine->read_outcome(fresh_dir("nothing"), "c1-a1")));
+  CHECK(pending(engine->read_outcome(job_with("running\n", ""), "c1-a1")));
 }
 
 TEST_CASE("read_outcome: done with a finite E_b", "[unit][engine]") {
-  const auto engine = make_engine(table_config(), "ionscreen");
+  const auto engine = table_engine();
   const JobOutcome outcome = engine->read_outcome(
       job_with("done\n", R"({"protocol": 1, "job_id": "c1-a1", "E_b": 0.42})"), "c1-a1");
-  CHECK(outcome.kind == Kind::done);
-  CHECK(outcome.e_b == 0.42);
-  CHECK(outcome.reason.empty());
+  CHECK(done_e_b(outcome) == 0.42);
 }
 
 TEST_CASE("read_outcome: a failed status is the engine's final word", "[unit][engine]") {
-  const auto engine = make_engine(table_config(), "ionscreen");
-  const JobOutcome outcome =
-      engine->read_outcome(job_with("failed: structure.cif: no oxidation states\n", ""), "c1-a1");
-  CHECK(outcome.kind == Kind::failed);
-  CHECK(outcome.reason == "structure.cif: no oxidation states");
-  CHECK_FALSE(outcome.retryable);
+  const auto engine = table_engine();
+  const JobFailed failed = failure(
+      engine->read_outcome(job_with("failed: structure.cif: no oxidation states\n", ""), "c1-a1"));
+  CHECK(failed.reason == "structure.cif: no oxidation states");
+  CHECK_FALSE(failed.retryable);
 }
 
 TEST_CASE("read_outcome: an unusable result is a retryable failure naming file and problem",
           "[unit][engine]") {
-  const auto engine = make_engine(table_config(), "ionscreen");
+  const auto engine = table_engine();
   struct Case {
     const char* status;
     const char* result;
@@ -110,57 +134,53 @@ TEST_CASE("read_outcome: an unusable result is a retryable failure naming file a
   for (const Case& c : cases) {
     INFO(c.status << c.result);
     const fs::path dir = job_with(c.status, c.result);
-    const JobOutcome outcome = engine->read_outcome(dir, "c1-a1");
-    CHECK(outcome.kind == Kind::failed);
-    CHECK(outcome.retryable);
-    CHECK_THAT(outcome.reason, Catch::Contains(c.says) && Catch::Contains(dir.string()));
+    const JobFailed failed = failure(engine->read_outcome(dir, "c1-a1"));
+    CHECK(failed.retryable);
+    CHECK_THAT(failed.reason, Catch::Contains(c.says) && Catch::Contains(dir.string()));
   }
 }
 
 TEST_CASE("read_outcome: BVSE's no percolating path is a final failure", "[unit][engine]") {
-  const auto engine = make_engine(table_config(), "ionscreen");
-  const JobOutcome outcome = engine->read_outcome(
-      job_with("done\n", R"({"job_id": "c1-a1", "E_b": null, "percolates": false})"), "c1-a1");
-  CHECK(outcome.kind == Kind::failed);
-  CHECK_FALSE(outcome.retryable);
-  CHECK(outcome.reason == "no percolating path below 10 eV");
+  const auto engine = table_engine();
+  const JobFailed failed = failure(engine->read_outcome(
+      job_with("done\n", R"({"job_id": "c1-a1", "E_b": null, "percolates": false})"), "c1-a1"));
+  CHECK_FALSE(failed.retryable);
+  CHECK(failed.reason == "no percolating path below 10 eV");
 }
 
 TEST_CASE("make_engine checks the [engine] settings", "[unit][engine]") {
-  CampaignConfig config = table_config();
-  CHECK(make_engine(config, "ionscreen")->name() == "table");
-  config.faults = "fail=0.1,hang=0.05";
-  CHECK(make_engine(config, "ionscreen")->name() == "table");
-  config.faults = "fail=2";
+  TableEngineSetup setup = table_setup();
+  const auto make = [&] { return make_engine(setup.settings, setup.dft, setup.context); };
+  CHECK(make()->name() == "table");
+  setup.settings.faults = "fail=0.1,hang=0.05";
+  CHECK(make()->name() == "table");
+  setup.settings.faults = "fail=2";
+  CHECK_THROWS_WITH(make(), Catch::Contains("/campaigns/test.ini: [engine] faults") &&
+                                Catch::Contains("outside [0, 1]"));
+  setup.settings.faults.clear();
+  setup.settings.table.clear();
+  CHECK_THROWS_WITH(make(), Catch::Contains("[engine] table") && Catch::Contains("absolute path"));
+  // A DFT code: its site profile must be readable, and where its programs must run here (the
+  // local backend, no setup script) they must be runnable before anything is submitted.
+  setup.settings.kind = EngineKind::vasp;
+  CHECK_THROWS_WITH(make(), Catch::Contains("[dft] site: no site profile"));
+  setup.dft.site = fs::path(IONSCREEN_SOURCE_DIR) / "cluster/sites/local.ini";
+  CHECK(make()->name() == "vasp");  // on Slurm, the programs are the compute node's business
+  setup.context.programs_run_here = true;
   CHECK_THROWS_WITH(
-      make_engine(config, "ionscreen"),
-      Catch::Contains("/campaigns/test.ini: [engine] faults") && Catch::Contains("outside [0, 1]"));
-  config.faults.clear();
-  config.engine_table.clear();
-  CHECK_THROWS_WITH(make_engine(config, "ionscreen"),
-                    Catch::Contains("[engine] table") && Catch::Contains("absolute path"));
-  config.engine = "gaussian";
-  CHECK_THROWS_AS(make_engine(config, "ionscreen"), InputError);
-  CHECK_THROWS_WITH(make_engine(config, "ionscreen"),
-                    Catch::Contains("[engine] engine = 'gaussian'") &&
-                        Catch::Contains("bvse, table, qe, cp2k, vasp"));
-  // A DFT code: its site profile must be readable, and under the local backend (no setup
-  // script) its programs must be runnable before anything is submitted.
-  config.engine = "vasp";
-  CHECK_THROWS_WITH(make_engine(config, "ionscreen"), Catch::Contains("[dft] site: no site profile"));
-  config.dft.site = fs::path(IONSCREEN_SOURCE_DIR) / "cluster/sites/local.ini";
-  CHECK_THROWS_WITH(make_engine(config, "ionscreen"),
-                    Catch::Contains("[dft] vasp = 'vasp_std'") && Catch::Contains("not an executable"));
-  CampaignConfig bvse;
-  CHECK(make_engine(bvse, "ionscreen")->name() == "bvse");
+      make(), Catch::Contains("[dft] vasp = 'vasp_std'") && Catch::Contains("not an executable"));
+  EngineSettings bvse;
+  CHECK(make_engine(bvse, setup.dft, setup.context)->name() == "bvse");
   bvse.faults = "fail=0.1";
-  CHECK_THROWS_WITH(make_engine(bvse, "ionscreen"), Catch::Contains("only for engine = table"));
+  CHECK_THROWS_WITH(make_engine(bvse, setup.dft, setup.context),
+                    Catch::Contains("only for engine = table"));
 }
 
 TEST_CASE("an engine's argv passes the environment explicitly, no shell string", "[unit][engine]") {
-  CampaignConfig config;
-  config.inputs = "/data/inputs with space";
-  const auto engine = make_engine(config, "/opt/ionscreen/bin/ionscreen");
+  EngineContext context;
+  context.program = "/opt/ionscreen/bin/ionscreen";
+  context.inputs = "/data/inputs with space";
+  const auto engine = make_engine(EngineSettings{}, {}, context);
   const fs::path dir = "/runs/demo/jobs/c000017-a1";
   CHECK(engine->argv(dir) ==
         std::vector<std::string>{"/usr/bin/env", "IONSCREEN=/opt/ionscreen/bin/ionscreen",
@@ -168,7 +188,9 @@ TEST_CASE("an engine's argv passes the environment explicitly, no shell string",
                                  (data_directory() / "cluster/wrappers/bvse.sh").string(),
                                  dir.string()});
   // Relative paths are resolved now: the wrapper runs in the job directory.
-  const auto relative = make_engine(table_config(), "build/ionscreen")->argv("jobs/c1-a1");
+  TableEngineSetup setup = table_setup();
+  setup.context.program = "build/ionscreen";
+  const auto relative = make_engine(setup.settings, setup.dft, setup.context)->argv("jobs/c1-a1");
   CHECK(relative[1] == std::string("IONSCREEN=") + fs::absolute("build/ionscreen").string());
   CHECK(relative[4] == (data_directory() / "cluster/wrappers/table.sh").string());
   CHECK(relative[5] == fs::absolute("jobs/c1-a1").string());
@@ -176,9 +198,9 @@ TEST_CASE("an engine's argv passes the environment explicitly, no shell string",
 }
 
 TEST_CASE("a table engine's job runs in-process to a done outcome", "[unit][engine]") {
-  CampaignConfig config = table_config();
-  config.faults = "slow=0.01";
-  const auto engine = make_engine(config, "ionscreen");
+  TableEngineSetup setup = table_setup();
+  setup.settings.faults = "slow=0.01";
+  const auto engine = make_engine(setup.settings, setup.dft, setup.context);
   const fs::path dir = fresh_dir("table-job");
   engine->write_inputs(table_spec("c000017-a1"), dir);
   const std::string written = slurp(dir / "job.json");
@@ -189,16 +211,14 @@ TEST_CASE("a table engine's job runs in-process to a done outcome", "[unit][engi
                               {"engine", "table"},
                               {"job_id", "c000017-a1"},
                               {"candidate", "NaFeSO4F"},
-                              {"table", config.engine_table.string()},
+                              {"table", setup.settings.table.string()},
                               {"key_column", "compound"},
                               {"column", "E_b"},
                               {"faults", "slow=0.01"},
                               {"seed", 11}});
-  CHECK(engine->read_outcome(dir, "c000017-a1").kind == Kind::pending);
+  CHECK(pending(engine->read_outcome(dir, "c000017-a1")));
   REQUIRE(run_builtin_job(dir, kSource / "inputs"));
-  const JobOutcome outcome = engine->read_outcome(dir, "c000017-a1");
-  CHECK(outcome.kind == Kind::done);
-  CHECK(outcome.e_b == 0.75);
+  CHECK(done_e_b(engine->read_outcome(dir, "c000017-a1")) == 0.75);
 }
 
 TEST_CASE("a BVSE engine's job on the tavorite prototype runs in-process to a finite E_b",
@@ -212,9 +232,10 @@ TEST_CASE("a BVSE engine's job on the tavorite prototype runs in-process to a fi
   spec.candidate = "LiFeSO4F";
   spec.carrier = "Li";
   spec.structure_cif = ionscreen::structures::write_cif(crystal);
-  CampaignConfig config;
-  config.inputs = kSource / "inputs";
-  const auto engine = make_engine(config, "ionscreen");
+  EngineContext context;
+  context.program = "ionscreen";
+  context.inputs = kSource / "inputs";
+  const auto engine = make_engine(EngineSettings{}, {}, context);
   const fs::path dir = fresh_dir("bvse-job");
   engine->write_inputs(spec, dir);
   CHECK(slurp(dir / "structure.cif") == spec.structure_cif);
@@ -226,12 +247,10 @@ TEST_CASE("a BVSE engine's job on the tavorite prototype runs in-process to a fi
                               {"carrier", "Li"},
                               {"grid_spacing", 0.2},
                               {"barrier", "E_1D"}});
-  REQUIRE(run_builtin_job(dir, config.inputs));
-  const JobOutcome outcome = engine->read_outcome(dir, "c000001-a1");
-  INFO(outcome.reason);
-  CHECK(outcome.kind == Kind::done);
-  CHECK(std::isfinite(outcome.e_b));
-  CHECK(outcome.e_b > 0.0);
+  REQUIRE(run_builtin_job(dir, context.inputs));
+  const double e_b = done_e_b(engine->read_outcome(dir, "c000001-a1"));
+  CHECK(std::isfinite(e_b));
+  CHECK(e_b > 0.0);
 
   spec.structure_cif.clear();
   CHECK_THROWS_WITH(engine->write_inputs(spec, dir),
@@ -261,9 +280,10 @@ JobReport wait_for(LocalBackend& backend, const std::string& id) {
 
 /// Runs one table job with `faults` through its real wrapper under a LocalBackend.
 std::pair<JobReport, JobOutcome> run_table_job(const std::string& faults, const std::string& name) {
-  CampaignConfig config = table_config();
-  config.faults = faults;
-  const auto engine = make_engine(config, ionscreen_binary());
+  TableEngineSetup setup = table_setup();
+  setup.settings.faults = faults;
+  setup.context.program = ionscreen_binary();
+  const auto engine = make_engine(setup.settings, setup.dft, setup.context);
   const fs::path dir = fresh_dir("wrapper 'table' job " + name);  // spaces and quotes: argv only
   const JobSpec spec = table_spec("c000017-" + name);
   engine->write_inputs(spec, dir);
@@ -285,27 +305,26 @@ TEST_CASE("table jobs with injected faults through the real wrapper", "[.wrapper
   SECTION("no fault: finished, done") {
     const auto [report, outcome] = run_table_job("", "ok");
     CHECK(report.state == JobState::finished);
-    CHECK(outcome.kind == Kind::done);
-    CHECK(outcome.e_b == 0.75);
+    CHECK(done_e_b(outcome) == 0.75);
   }
   SECTION("fail: the process exits non-zero and the status stays running") {
     const auto [report, outcome] = run_table_job("fail=1", "fail");
     CHECK(report.state == JobState::failed);
     CHECK(report.reason == "exit 1");
-    CHECK(outcome.kind == Kind::pending);
+    CHECK(pending(outcome));
   }
   SECTION("hang: the backend's wall-time limit ends it") {
     const auto before = std::chrono::steady_clock::now();
     const auto [report, outcome] = run_table_job("hang=1", "hang");
     CHECK(report.state == JobState::timed_out);
     CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(10));
-    CHECK(outcome.kind == Kind::pending);
+    CHECK(pending(outcome));
   }
   SECTION("garbage: finished, but a retryable failure") {
     const auto [report, outcome] = run_table_job("garbage=1", "garbage");
     CHECK(report.state == JobState::finished);
-    CHECK(outcome.kind == Kind::failed);
-    CHECK(outcome.retryable);
-    CHECK_THAT(outcome.reason, Catch::Contains("result.json"));
+    const JobFailed failed = failure(outcome);
+    CHECK(failed.retryable);
+    CHECK_THAT(failed.reason, Catch::Contains("result.json"));
   }
 }

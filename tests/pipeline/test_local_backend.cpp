@@ -16,8 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "pipeline/local_backend.hpp"
-
+#include "pipeline/backends/local_backend.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -80,7 +79,8 @@ TEST_CASE("a local job that exits 0 is finished, its output in the job directory
           "[unit][backend]") {
   const fs::path dir = fresh_dir("finished");
   LocalBackend backend(1);
-  const auto id = backend.submit(script_job(dir, "echo hello > made; echo out; echo err >&2\n", "ok"));
+  const auto id =
+      backend.submit(script_job(dir, "echo hello > made; echo out; echo err >&2\n", "ok"));
   CHECK(id.starts_with("local-" + std::to_string(::getpid()) + "."));
   CHECK(id.ends_with("-1"));
   const auto report = wait_for(backend, id);
@@ -112,9 +112,11 @@ TEST_CASE("a local job that exits 3 failed, with the exit status as reason", "[u
 TEST_CASE("cancelling a running local job stops its whole process group", "[unit][backend]") {
   const fs::path dir = fresh_dir("cancel");
   LocalBackend backend(1);
-  const auto id = backend.submit(
-      script_job(dir, "echo $$ > pid.tmp; mv pid.tmp pid; sleep 30 & echo $! > child.tmp;"
-                      " mv child.tmp child; wait\n", "cancel"));
+  const auto id =
+      backend.submit(script_job(dir,
+                                "echo $$ > pid.tmp; mv pid.tmp pid; sleep 30 & echo $! > child.tmp;"
+                                " mv child.tmp child; wait\n",
+                                "cancel"));
   REQUIRE(wait_for_file(dir / "child"));
   const auto pid = static_cast<pid_t>(read_number(dir / "pid"));
   const auto child = static_cast<pid_t>(read_number(dir / "child"));
@@ -172,8 +174,9 @@ TEST_CASE("with max 2 local jobs, at most 2 run at once and all 5 finish", "[uni
   std::vector<fs::path> dirs;
   for (int i = 0; i < 5; ++i) {
     dirs.push_back(fresh_dir("pool" + std::to_string(i)));
-    ids.push_back(backend.submit(script_job(
-        dirs.back(), "date +%s%N > start; sleep 0.3; date +%s%N > end\n", "pool" + std::to_string(i))));
+    ids.push_back(
+        backend.submit(script_job(dirs.back(), "date +%s%N > start; sleep 0.3; date +%s%N > end\n",
+                                  "pool" + std::to_string(i))));
   }
   CHECK(backend.running_jobs() == 2);
   const auto first = backend.poll(ids);  // FIFO: the first two run, the rest wait their turn
@@ -196,7 +199,8 @@ TEST_CASE("with max 2 local jobs, at most 2 run at once and all 5 finish", "[uni
   REQUIRE(all_done);
   // From the processes' own clocks: at no job's start were more than 2 jobs (it included) running.
   std::vector<std::pair<long long, long long>> spans;
-  for (const auto& dir : dirs) spans.emplace_back(read_number(dir / "start"), read_number(dir / "end"));
+  for (const auto& dir : dirs)
+    spans.emplace_back(read_number(dir / "start"), read_number(dir / "end"));
   for (const auto& [start, end] : spans) {
     const auto overlapping = std::count_if(spans.begin(), spans.end(), [&](const auto& other) {
       return other.first <= start && start < other.second;
@@ -218,23 +222,22 @@ TEST_CASE("a local job directory with spaces and quotes works (argv, no shell)",
   CHECK(slurp(dir / "arg") == argument + "\n");
 }
 
-TEST_CASE("a missing local program or job directory is a BackendError naming the path",
+TEST_CASE("a missing local program or job directory is a SchedulerError naming the path",
           "[unit][backend]") {
   LocalBackend backend(1);
   auto submission = script_job(fresh_dir("missing"), "true\n", "missing");
   submission.argv = {"/nonexistent/ionscreen-program"};
-  CHECK_THROWS_AS(backend.submit(submission), BackendError);
-  CHECK_THROWS_WITH(backend.submit(submission),
-                    Catch::Contains("/nonexistent/ionscreen-program") &&
-                        Catch::Contains("No such file or directory"));
+  CHECK_THROWS_AS(backend.submit(submission), SchedulerError);
+  CHECK_THROWS_WITH(backend.submit(submission), Catch::Contains("/nonexistent/ionscreen-program") &&
+                                                    Catch::Contains("No such file or directory"));
   submission.argv = {"/bin/sh", "run.sh"};
   submission.directory = "/nonexistent/job dir";
-  CHECK_THROWS_AS(backend.submit(submission), BackendError);
+  CHECK_THROWS_AS(backend.submit(submission), SchedulerError);
   CHECK_THROWS_WITH(backend.submit(submission), Catch::Contains("/nonexistent/job dir") &&
                                                     Catch::Contains("No such file or directory"));
   submission.argv.clear();
-  CHECK_THROWS_AS(backend.submit(submission), BackendError);
-  CHECK_THROWS_AS(LocalBackend(0), BackendError);
+  CHECK_THROWS_AS(backend.submit(submission), SchedulerError);
+  CHECK_THROWS_AS(LocalBackend(0), SchedulerError);
   CHECK(backend.find_by_name(job_name("missing")).empty());  // refused: not known
 }
 
@@ -278,9 +281,9 @@ TEST_CASE("a local BVSE job runs cluster/wrappers/bvse.sh end to end", "[.wrappe
   REQUIRE(binary != nullptr);
   const fs::path dir = fresh_dir("bvse job with spaces");  // paths travel as whole arguments
   fs::copy(kSource / "tests/fixtures/jobs/bvse_li3po4", dir, fs::copy_options::recursive);
-  LocalBackend backend(1, std::chrono::minutes(1),
-                       {{"IONSCREEN", binary},
-                        {"IONSCREEN_INPUTS", (kSource / "inputs").string()}});
+  LocalBackend backend(
+      1, std::chrono::minutes(1),
+      {{"IONSCREEN", binary}, {"IONSCREEN_INPUTS", (kSource / "inputs").string()}});
   Submission submission;
   submission.job_id = "fixture-li3po4";
   submission.name = job_name("fixture-li3po4");
@@ -323,9 +326,11 @@ TEST_CASE("a new local backend finds and follows a job an earlier one left runni
           "[unit][backend]") {
   const fs::path dir = fresh_dir("adopt");
   LocalBackend& earlier = crashed_backend();
-  const auto own_id = earlier.submit(script_job(
-      dir, "printf '%s\\n' \"$IONSCREEN_JOB_NAME\" > name; echo $$ > pid.tmp; mv pid.tmp pid;"
-           " while [ ! -e stop ]; do sleep 0.05; done\n", "adopt-1"));
+  const auto own_id = earlier.submit(
+      script_job(dir,
+                 "printf '%s\\n' \"$IONSCREEN_JOB_NAME\" > name; echo $$ > pid.tmp; mv pid.tmp pid;"
+                 " while [ ! -e stop ]; do sleep 0.05; done\n",
+                 "adopt-1"));
   REQUIRE(wait_for_file(dir / "pid"));
   Reaper reaper{static_cast<pid_t>(read_number(dir / "pid"))};
   CHECK(slurp(dir / "name") == job_name("adopt-1") + "\n");
@@ -357,8 +362,10 @@ TEST_CASE("a new local backend finds and follows a job an earlier one left runni
 TEST_CASE("cancelling an adopted local job stops its whole process group", "[unit][backend]") {
   const fs::path dir = fresh_dir("adopt-cancel");
   crashed_backend().submit(
-      script_job(dir, "echo $$ > pid.tmp; mv pid.tmp pid; sleep 30 & echo $! > child.tmp;"
-                      " mv child.tmp child; wait\n", "adopt-cancel"));
+      script_job(dir,
+                 "echo $$ > pid.tmp; mv pid.tmp pid; sleep 30 & echo $! > child.tmp;"
+                 " mv child.tmp child; wait\n",
+                 "adopt-cancel"));
   REQUIRE(wait_for_file(dir / "child"));
   Reaper reaper{static_cast<pid_t>(read_number(dir / "pid"))};
   const auto child = static_cast<pid_t>(read_number(dir / "child"));

@@ -10,11 +10,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "pipeline/builtin_job.hpp"
-#include "pipeline/error.hpp"
-#include "pipeline/faults.hpp"
-#include "pipeline/job_files.hpp"
-#include "pipeline/table_job.hpp"
+#include "pipeline/base/error.hpp"
+#include "pipeline/jobs/builtin_job.hpp"
+#include "pipeline/jobs/faults.hpp"
+#include "pipeline/jobs/job_protocol.hpp"
+#include "pipeline/jobs/table_job.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;

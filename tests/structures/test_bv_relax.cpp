@@ -50,7 +50,8 @@ TEST_CASE("inversion pairs of the prototype", "[unit][bv_relax]") {
   CHECK(pairs.size() == 9);
   Crystal broken = c;
   broken.sites[0].frac += Eigen::Vector3d(0.1, 0, 0);
-  CHECK_THROWS_WITH(inversion_pairs(broken), Catch::Contains("Li1") && Catch::Contains("inversion"));
+  CHECK_THROWS_WITH(inversion_pairs(broken),
+                    Catch::Contains("Li1") && Catch::Contains("inversion"));
 }
 
 TEST_CASE("relaxing the prototype keeps it and lowers GII", "[unit][bv_relax]") {
@@ -60,7 +61,7 @@ TEST_CASE("relaxing the prototype keeps it and lowers GII", "[unit][bv_relax]") 
   CHECK(r.gii_after < r.gii_before);
   CHECK(r.worst_deviation < 0.10);
   CHECK(std::abs(r.volume_after / r.volume_before - 1.0) < 0.05);  // it was already good
-  CHECK(r.shortest_before == Approx(1.43886).epsilon(1e-4));  // S-O in the published cell
+  CHECK(r.shortest_before == Approx(1.43886).epsilon(1e-4));       // S-O in the published cell
   CHECK(r.shortest_after > 1.3);
 }
 

@@ -29,7 +29,8 @@ struct Worst {
 TEST_CASE("the default spaces relax to sensible P-1 structures", "[integration][space]") {
   const ElementTable elements = ElementTable::load(kInputs + "/elements");
   const BondValenceTable bv = BondValenceTable::load(kInputs + "/bvse");
-  const Prototype proto = tavorite_prototype(read_cif(kInputs + "/prototypes/LiFeSO4F_tavorite.cif"));
+  const Prototype proto =
+      tavorite_prototype(read_cif(kInputs + "/prototypes/LiFeSO4F_tavorite.cif"));
   std::map<std::string, double> li_volume;  // by formula with the carrier removed
   Worst bvs, closest, gii;
   int count = 0, na_larger = 0, na_pairs = 0;
@@ -37,15 +38,16 @@ TEST_CASE("the default spaces relax to sensible P-1 structures", "[integration][
     const SpaceSpec spec = load_space(kInputs + "/spaces/default.ini", carrier);
     std::vector<std::string> excluded;
     const auto compositions = keep_supported(
-        enumerate_checked(spec, [&](const std::string& e, int ox) { return elements.has_ion(e, ox); }),
+        enumerate_checked(spec,
+                          [&](const std::string& e, int ox) { return elements.has_ion(e, ox); }),
         [&](const std::string& c, int co, const std::string& a, int ao) {
           return bv.has_pair(c, co, a, ao);
         },
         excluded);
     // The default lists pair Mo4+ (M) with F- once per X4+ (Si, Ge); softBV has no Mo4+-F-.
-    CHECK(excluded == std::vector<std::string>{
-                          carrier + "MoSiO4F: no bond-valence parameters for Mo4+-F1-",
-                          carrier + "MoGeO4F: no bond-valence parameters for Mo4+-F1-"});
+    CHECK(excluded ==
+          std::vector<std::string>{carrier + "MoSiO4F: no bond-valence parameters for Mo4+-F1-",
+                                   carrier + "MoGeO4F: no bond-valence parameters for Mo4+-F1-"});
     CHECK(compositions.size() == 268);
     for (const Composition& comp : compositions) {
       const std::string name = comp.formula();
@@ -85,10 +87,11 @@ TEST_CASE("the default spaces relax to sensible P-1 structures", "[integration][
       }
     }
   }
-  std::printf("default spaces: %d compositions relaxed; worst cation BVS deviation %.3f (%s); "
-              "highest GII after %.3f (%s); closest contact %.2f x (sum of covalent radii) "
-              "(%s); Na cell larger than Li in %d of %d pairs\n",
-              count, bvs.value, bvs.where.c_str(), gii.value, gii.where.c_str(),
-              0.7 / closest.value, closest.where.c_str(), na_larger, na_pairs);
+  std::printf(
+      "default spaces: %d compositions relaxed; worst cation BVS deviation %.3f (%s); "
+      "highest GII after %.3f (%s); closest contact %.2f x (sum of covalent radii) "
+      "(%s); Na cell larger than Li in %d of %d pairs\n",
+      count, bvs.value, bvs.where.c_str(), gii.value, gii.where.c_str(), 0.7 / closest.value,
+      closest.where.c_str(), na_larger, na_pairs);
   CHECK(na_pairs == count / 2);
 }

@@ -1,7 +1,6 @@
 // Descriptors: elemental site groups checked by hand against the element tables, mixed sites,
 // the structure group of the prototype and of a Na analogue, and the table helpers.
 #include <catch2/catch.hpp>
-
 #include <limits>
 #include <map>
 #include <set>
@@ -29,7 +28,8 @@ const is::Descriptors& descriptors() {
 }
 
 /// Values by column name.
-std::map<std::string, double> by_name(const std::vector<std::string>& names, const Eigen::VectorXd& v) {
+std::map<std::string, double> by_name(const std::vector<std::string>& names,
+                                      const Eigen::VectorXd& v) {
   REQUIRE(static_cast<Eigen::Index>(names.size()) == v.size());
   std::map<std::string, double> m;
   for (std::size_t i = 0; i < names.size(); ++i) m[names[i]] = v[static_cast<Eigen::Index>(i)];
@@ -83,20 +83,25 @@ TEST_CASE("site descriptors of LiFeSO4F by hand", "[unit][descriptors]") {
 
 TEST_CASE("Li and Na analogues differ only in the A group", "[unit][descriptors]") {
   const auto names = descriptors().site_names();
-  const Eigen::VectorXd li = descriptors().site_values(composition("Li1+", "Fe2+", "S6+", is::Bridge::F));
-  const Eigen::VectorXd na = descriptors().site_values(composition("Na1+", "Fe2+", "S6+", is::Bridge::F));
+  const Eigen::VectorXd li =
+      descriptors().site_values(composition("Li1+", "Fe2+", "S6+", is::Bridge::F));
+  const Eigen::VectorXd na =
+      descriptors().site_values(composition("Na1+", "Fe2+", "S6+", is::Bridge::F));
   std::set<std::string> differing;
   for (std::size_t i = 0; i < names.size(); ++i)
-    if (li[static_cast<Eigen::Index>(i)] != na[static_cast<Eigen::Index>(i)]) differing.insert(names[i]);
-  CHECK(differing == std::set<std::string>{"A.ionic_radius", "A.electronegativity", "A.mass",
-                                           "A.period"});
+    if (li[static_cast<Eigen::Index>(i)] != na[static_cast<Eigen::Index>(i)])
+      differing.insert(names[i]);
+  CHECK(differing ==
+        std::set<std::string>{"A.ionic_radius", "A.electronegativity", "A.mass", "A.period"});
   CHECK(by_name(names, na).at("A.ionic_radius") == Approx(1.02));  // Na,1,6,,,1.02
 }
 
 TEST_CASE("a bridging OH is O2- II and protonated", "[unit][descriptors]") {
   const auto names = descriptors().site_names();
-  const auto oh = by_name(names, descriptors().site_values(composition("Li1+", "Fe2+", "S6+", is::Bridge::OH)));
-  const auto o = by_name(names, descriptors().site_values(composition("Li1+", "V3+", "P5+", is::Bridge::O)));
+  const auto oh =
+      by_name(names, descriptors().site_values(composition("Li1+", "Fe2+", "S6+", is::Bridge::OH)));
+  const auto o =
+      by_name(names, descriptors().site_values(composition("Li1+", "V3+", "P5+", is::Bridge::O)));
   CHECK(oh.at("Z.protonated") == 1.0);
   CHECK(oh.at("Z.ionic_radius") == Approx(1.35));  // O,-2,2,,,1.35
   CHECK(oh.at("Z.oxidation") == -2.0);
@@ -125,7 +130,8 @@ TEST_CASE("a mixed M site is the occupancy-weighted average", "[unit][descriptor
   CHECK(v.at("M.oxidation") == Approx(2.0));
 
   // Everything else as for the ordered LiFeSO4F.
-  const auto pure = by_name(names, descriptors().site_values(composition("Li1+", "Fe2+", "S6+", is::Bridge::F)));
+  const auto pure =
+      by_name(names, descriptors().site_values(composition("Li1+", "Fe2+", "S6+", is::Bridge::F)));
   for (const auto& name : names)
     if (name.rfind("M.", 0) != 0) CHECK(v.at(name) == pure.at(name));
 
@@ -170,7 +176,8 @@ TEST_CASE("a missing ion names the ion and the site", "[unit][descriptors]") {
   m.carrier = "Xx";
   m.M = {{{"Fe", 2}, 1.0}};
   m.X = {{{"S", 6}, 1.0}};
-  CHECK_THROWS_WITH(descriptors().site_values(m), Catch::Contains("A site") && Catch::Contains("Xx"));
+  CHECK_THROWS_WITH(descriptors().site_values(m),
+                    Catch::Contains("A site") && Catch::Contains("Xx"));
 }
 
 TEST_CASE("column names are unique and carry their group", "[unit][descriptors]") {
@@ -184,9 +191,11 @@ TEST_CASE("column names are unique and carry their group", "[unit][descriptors]"
     groups.insert(g);
   }
   CHECK(groups == std::set<std::string>{"A", "M", "X", "Z", "structure"});
-  for (const auto& n : descriptors().structure_names()) CHECK(is::group_of_column(n) == "structure");
+  for (const auto& n : descriptors().structure_names())
+    CHECK(is::group_of_column(n) == "structure");
 
-  CHECK_THROWS_WITH(is::group_of_column("Q.radius"), Catch::Contains("Q.radius") && Catch::Contains("accepted"));
+  CHECK_THROWS_WITH(is::group_of_column("Q.radius"),
+                    Catch::Contains("Q.radius") && Catch::Contains("accepted"));
   CHECK_THROWS_AS(is::group_of_column("radius"), is::InputError);
   CHECK_THROWS_AS(is::group_of_column("A."), is::InputError);
 }
@@ -203,7 +212,8 @@ TEST_CASE("assembling a table and dropping constant columns", "[unit][descriptor
   CHECK(t.groups.back() == "Z");
 
   const auto dropped = is::drop_constant_columns(t);
-  CHECK(t.names == std::vector<std::string>{"A.ionic_radius", "A.electronegativity", "A.mass", "A.period"});
+  CHECK(t.names ==
+        std::vector<std::string>{"A.ionic_radius", "A.electronegativity", "A.mass", "A.period"});
   CHECK(t.groups == std::vector<std::string>{"A", "A", "A", "A"});
   CHECK(t.values.cols() == 4);
   CHECK(t.values(1, 0) == Approx(1.02));
@@ -213,14 +223,17 @@ TEST_CASE("assembling a table and dropping constant columns", "[unit][descriptor
   is::check_table(t);
 
   // Round-off is constant too; a real difference is kept.
-  is::DescriptorTable u = is::assemble_table({"M.a", "M.b", "structure.c"},
+  is::DescriptorTable u = is::assemble_table(
+      {"M.a", "M.b", "structure.c"},
       {Eigen::Vector3d(0.1 + 0.2, 1.0, 5.0), Eigen::Vector3d(0.3, 1.0 + 1e-9, 5.0)});
   CHECK(is::drop_constant_columns(u) == std::vector<std::string>{"M.a", "structure.c"});
   CHECK(u.names == std::vector<std::string>{"M.b"});
 
   // Inconsistent tables are refused.
-  CHECK_THROWS_WITH(is::assemble_table({"A.x", "A.x"}, {Eigen::Vector2d(1, 2)}), Catch::Contains("twice"));
-  CHECK_THROWS_WITH(is::assemble_table({"A.x", "B.y"}, {Eigen::Vector2d(1, 2)}), Catch::Contains("B.y"));
+  CHECK_THROWS_WITH(is::assemble_table({"A.x", "A.x"}, {Eigen::Vector2d(1, 2)}),
+                    Catch::Contains("twice"));
+  CHECK_THROWS_WITH(is::assemble_table({"A.x", "B.y"}, {Eigen::Vector2d(1, 2)}),
+                    Catch::Contains("B.y"));
   CHECK_THROWS_WITH(is::assemble_table({"A.x"}, {Eigen::Vector2d(1, 2)}), Catch::Contains("row 0"));
   const Eigen::MatrixXd one_row = Eigen::RowVector2d(1, 2);
   const is::DescriptorTable wrong_group{{"A.x", "M.y"}, {"A", "X"}, one_row};
@@ -229,7 +242,8 @@ TEST_CASE("assembling a table and dropping constant columns", "[unit][descriptor
   CHECK_THROWS_WITH(is::check_table(too_few_groups), Catch::Contains("1 groups"));
   is::DescriptorTable not_finite{{"A.x", "M.y"}, {"A", "M"}, one_row};
   not_finite.values(0, 1) = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_WITH(is::check_table(not_finite), Catch::Contains("M.y") && Catch::Contains("not finite"));
+  CHECK_THROWS_WITH(is::check_table(not_finite),
+                    Catch::Contains("M.y") && Catch::Contains("not finite"));
 }
 
 TEST_CASE("structure descriptors of the tavorite prototype", "[unit][descriptors]") {
@@ -265,22 +279,26 @@ TEST_CASE("structure descriptors of the tavorite prototype", "[unit][descriptors
 
 TEST_CASE("a relaxed Na analogue has a larger cell and longer carrier-anion distances",
           "[unit][descriptors]") {
-  static const is::BondValenceTable bv = is::BondValenceTable::load(IONSCREEN_SOURCE_DIR "/inputs/bvse");
+  static const is::BondValenceTable bv =
+      is::BondValenceTable::load(IONSCREEN_SOURCE_DIR "/inputs/bvse");
   const is::Prototype proto = is::tavorite_prototype(is::testing::lifeso4f());
   const auto names = descriptors().structure_names();
   std::map<std::string, std::map<std::string, double>> out;
   for (const char* A : {"Li", "Na"}) {
     const auto c = composition(std::string(A) + "1+", "Fe2+", "S6+", is::Bridge::F);
     const is::RelaxReport r = is::relax_bond_valence(is::substitute(proto, c), bv);
-    out[A] = by_name(names, descriptors().structure_values(r.relaxed, is::substituted_roles(proto, c), A));
+    out[A] = by_name(names,
+                     descriptors().structure_values(r.relaxed, is::substituted_roles(proto, c), A));
   }
   const auto& li = out["Li"];
   const auto& na = out["Na"];
-  INFO("Li: V/fu " << li.at("structure.volume_per_fu") << ", mean " << li.at("structure.carrier_anion_mean")
-                   << ", min " << li.at("structure.carrier_anion_min") << ", bottleneck "
+  INFO("Li: V/fu " << li.at("structure.volume_per_fu") << ", mean "
+                   << li.at("structure.carrier_anion_mean") << ", min "
+                   << li.at("structure.carrier_anion_min") << ", bottleneck "
                    << li.at("structure.bottleneck") << ", hop " << li.at("structure.hop_length"));
-  INFO("Na: V/fu " << na.at("structure.volume_per_fu") << ", mean " << na.at("structure.carrier_anion_mean")
-                   << ", min " << na.at("structure.carrier_anion_min") << ", bottleneck "
+  INFO("Na: V/fu " << na.at("structure.volume_per_fu") << ", mean "
+                   << na.at("structure.carrier_anion_mean") << ", min "
+                   << na.at("structure.carrier_anion_min") << ", bottleneck "
                    << na.at("structure.bottleneck") << ", hop " << na.at("structure.hop_length"));
   CHECK(na.at("structure.volume_per_fu") > li.at("structure.volume_per_fu"));
   CHECK(na.at("structure.carrier_anion_mean") > li.at("structure.carrier_anion_mean"));

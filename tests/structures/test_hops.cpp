@@ -40,7 +40,8 @@ TEST_CASE("distinct hops on a simple cubic carrier lattice", "[unit][hops]") {
 
 namespace {
 
-/// Cordero et al., Dalton Trans. 2008, 2832 covalent radii (Fe: high spin) of the prototype's atoms.
+/// Cordero et al., Dalton Trans. 2008, 2832 covalent radii (Fe: high spin) of the prototype's
+/// atoms.
 double covalent_radius(const std::string& element) {
   if (element == "Li") return 1.28;
   if (element == "Fe") return 1.52;
@@ -57,9 +58,10 @@ std::pair<double, double> clearance(const Crystal& c, int moving) {
   for (std::size_t i = 0; i < c.sites.size(); ++i)
     for (std::size_t j = i + 1; j < c.sites.size(); ++j) {
       const double d = c.distance(c.sites[i].frac, c.sites[j].frac);
-      ratio = std::min(ratio, d / (covalent_radius(c.sites[i].element) +
-                                   covalent_radius(c.sites[j].element)));
-      if (static_cast<int>(i) == moving || static_cast<int>(j) == moving) mover = std::min(mover, d);
+      ratio = std::min(
+          ratio, d / (covalent_radius(c.sites[i].element) + covalent_radius(c.sites[j].element)));
+      if (static_cast<int>(i) == moving || static_cast<int>(j) == moving)
+        mover = std::min(mover, d);
     }
   return {ratio, mover};
 }
@@ -96,7 +98,8 @@ TEST_CASE("hop end points differ only by the moving ion; images keep atoms apart
     REQUIRE(idpp.size() == 5);
     double linear_mover = 1e9, idpp_mover = 1e9, idpp_ratio = 1e9;
     for (int k = 0; k < 5; ++k) {
-      linear_mover = std::min(linear_mover, clearance(linear[static_cast<std::size_t>(k)], ends.moving).second);
+      linear_mover = std::min(linear_mover,
+                              clearance(linear[static_cast<std::size_t>(k)], ends.moving).second);
       const auto [ratio, mover] = clearance(idpp[static_cast<std::size_t>(k)], ends.moving);
       idpp_ratio = std::min(idpp_ratio, ratio);
       idpp_mover = std::min(idpp_mover, mover);

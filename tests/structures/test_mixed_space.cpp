@@ -1,6 +1,5 @@
 // The streamed mixed-occupancy space: closed-form size against brute force, shards, large spaces.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -49,7 +48,8 @@ int find(const std::vector<Eigen::Vector3d>& pos, const Eigen::Vector3d& f) {
 
 /// The supercell's P-1 operations (translations, and translations after inversion) as site
 /// permutations, built from the real coordinates.
-std::vector<std::pair<std::vector<int>, std::vector<int>>> operations(const std::array<int, 3>& sc) {
+std::vector<std::pair<std::vector<int>, std::vector<int>>> operations(
+    const std::array<int, 3>& sc) {
   const Sublattices sub = supercell_sublattices(sc);
   std::vector<std::pair<std::vector<int>, std::vector<int>>> ops;
   for (int inv = 0; inv < 2; ++inv)
@@ -141,9 +141,10 @@ const is::SpaceSpec kSmall{"Li",
 
 TEST_CASE("mixed space: closed-form size equals brute force; at() gives each orbit once",
           "[unit][space]") {
-  for (const std::array<int, 3> sc : {std::array<int, 3>{2, 1, 1}, std::array<int, 3>{1, 1, 2},
-                                      std::array<int, 3>{3, 1, 1}}) {
-    for (const auto& [mix_m, mix_x] : {std::pair{true, false}, std::pair{false, true}, std::pair{true, true}}) {
+  for (const std::array<int, 3> sc :
+       {std::array<int, 3>{2, 1, 1}, std::array<int, 3>{1, 1, 2}, std::array<int, 3>{3, 1, 1}}) {
+    for (const auto& [mix_m, mix_x] :
+         {std::pair{true, false}, std::pair{false, true}, std::pair{true, true}}) {
       is::MixedSpec mixed;
       mixed.supercell = sc;
       mixed.mix_M = mix_m;
@@ -164,7 +165,8 @@ TEST_CASE("mixed space: closed-form size equals brute force; at() gives each orb
         double weight = 0;
         for (const auto& o : c.M) weight += o.fraction;
         CHECK(weight == Approx(1.0));
-        CHECK(got.insert(canonical(config_of(c), std::size_t(c.sites), ops)).second);  // no duplicate
+        CHECK(
+            got.insert(canonical(config_of(c), std::size_t(c.sites), ops)).second);  // no duplicate
       }
       CHECK(got == expected);
     }
@@ -216,9 +218,10 @@ TEST_CASE("mixed space: a space of >= 1e9 candidates answers size() and at() at 
   const auto t0 = std::chrono::steady_clock::now();
   const is::MixedSpace space(spec, mixed);
   const auto t1 = std::chrono::steady_clock::now();
-  std::printf("mixed space, default Li lists, 2x2x2 supercell, M and X mixed: %llu candidates "
-              "(|G| = %d)\n",
-              static_cast<unsigned long long>(space.size()), space.group_order());
+  std::printf(
+      "mixed space, default Li lists, 2x2x2 supercell, M and X mixed: %llu candidates "
+      "(|G| = %d)\n",
+      static_cast<unsigned long long>(space.size()), space.group_order());
   CHECK(space.size() >= 1000000000ull);
   std::mt19937_64 rng(42);
   std::uniform_int_distribution<std::uint64_t> pick(0, space.size() - 1);

@@ -66,8 +66,8 @@ TEST_CASE("the noisy LiVPO4F CIF is read, merged and symmetrised to P-1", "[unit
 }
 
 TEST_CASE("CIF -> POSCAR -> CIF is symmetry-equivalent to the input", "[unit][checks]") {
-  for (const auto& path : {kSource / "inputs/prototypes/LiFeSO4F_tavorite.cif",
-                           kFixtures / "Li3PO4_mp-2878.cif"}) {
+  for (const auto& path :
+       {kSource / "inputs/prototypes/LiFeSO4F_tavorite.cif", kFixtures / "Li3PO4_mp-2878.cif"}) {
     INFO(path);
     const Crystal original = read_cif(path);
     const Crystal via_poscar = parse_poscar(write_poscar(original), "round trip");
@@ -95,12 +95,13 @@ TEST_CASE("hop set-up against the relaxed LiAlPO4F NEB end points", "[unit][chec
 
   // Our LiAlPO4F (prototype, substituted, bond-valence relaxed) has a distinct Li hop of the
   // DFT path's length.
-  const Prototype proto = tavorite_prototype(read_cif(kSource / "inputs/prototypes/LiFeSO4F_tavorite.cif"));
+  const Prototype proto =
+      tavorite_prototype(read_cif(kSource / "inputs/prototypes/LiFeSO4F_tavorite.cif"));
   const Composition lialpo4f{{"Li", 1}, {"Al", 3}, {"P", 5}, Bridge::F};
-  const RelaxReport relaxed = relax_bond_valence(
-      substitute(proto, lialpo4f), BondValenceTable::load(kSource / "inputs/bvse"));
-  const auto hops = distinct_hops(relaxed.relaxed, "Li",
-                                  analyze(relaxed.relaxed, 1e-3).equivalent_atoms, 6.0);
+  const RelaxReport relaxed = relax_bond_valence(substitute(proto, lialpo4f),
+                                                 BondValenceTable::load(kSource / "inputs/bvse"));
+  const auto hops =
+      distinct_hops(relaxed.relaxed, "Li", analyze(relaxed.relaxed, 1e-3).equivalent_atoms, 6.0);
   double nearest = 1e9;
   for (const Hop& h : hops) nearest = std::min(nearest, std::abs(h.length - jump));
   INFO("DFT path 1 hop " << jump << " Å; nearest of our " << hops.size() << " hops differs by "

@@ -9,8 +9,8 @@
 
 #include "structures/crystal.hpp"
 #include "structures/error.hpp"
-#include "tavorite_fixture.hpp"
 #include "structures/symmetry.hpp"
+#include "tavorite_fixture.hpp"
 
 using namespace ionscreen::structures;
 
@@ -55,7 +55,6 @@ Crystal rutile(double a = 4.594, double c = 2.959, double u = 0.305) {
              site("O", -2, "O1", 0.5 + u, 0.5 - u, 0.5)};
   return r;
 }
-
 
 /// Every site displaced by a vector uniform in the cube [-amplitude, amplitude]^3 Å. The numbers
 /// come straight from mt19937 (whose output the standard fixes), not from a distribution whose
@@ -279,8 +278,10 @@ TEST_CASE("equivalent: different structures", "[unit][symmetry]") {
   CHECK_FALSE(equivalent(r, rutile(4.594, 2.959, 0.275)));
 
   // Li vs Na on the same tavorite frame.
-  CHECK_FALSE(equivalent(ionscreen::structures::testing::lifeso4f("Li"), ionscreen::structures::testing::lifeso4f("Na")));
-  CHECK(equivalent(ionscreen::structures::testing::lifeso4f("Na"), ionscreen::structures::testing::lifeso4f("Na")));
+  CHECK_FALSE(equivalent(ionscreen::structures::testing::lifeso4f("Li"),
+                         ionscreen::structures::testing::lifeso4f("Na")));
+  CHECK(equivalent(ionscreen::structures::testing::lifeso4f("Na"),
+                   ionscreen::structures::testing::lifeso4f("Na")));
 
   // Species are element + oxidation state.
   Crystal t3 = ionscreen::structures::testing::lifeso4f();

@@ -1,6 +1,5 @@
 // The tavorite candidate space: enumeration, the spaces file, the prototype and substitution.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -70,7 +69,12 @@ TEST_CASE("composition formulas", "[unit][space]") {
 }
 
 TEST_CASE("enumerate: small spec, exact set", "[unit][space]") {
-  is::SpaceSpec spec{"Li", {{"Fe", 2}, {"Fe", 3}, {"V", 4}}, {{"S", 6}, {"P", 5}}, {is::Bridge::F, is::Bridge::O}, {}, {}};
+  is::SpaceSpec spec{"Li",
+                     {{"Fe", 2}, {"Fe", 3}, {"V", 4}},
+                     {{"S", 6}, {"P", 5}},
+                     {is::Bridge::F, is::Bridge::O},
+                     {},
+                     {}};
   const auto all = is::enumerate(spec);
   std::set<std::string> got;
   for (const auto& c : all) got.insert(is::to_string(c.M) + c.formula());
@@ -79,7 +83,8 @@ TEST_CASE("enumerate: small spec, exact set", "[unit][space]") {
 
 TEST_CASE("bad input: carrier, unbalanceable, duplicates", "[unit][space]") {
   is::SpaceSpec spec{"K", {{"Fe", 2}}, {{"S", 6}}, {is::Bridge::F}, {}, {}};
-  CHECK_THROWS_WITH(is::enumerate(spec), Catch::Contains("unknown carrier 'K'") && Catch::Contains("Li, Na"));
+  CHECK_THROWS_WITH(is::enumerate(spec),
+                    Catch::Contains("unknown carrier 'K'") && Catch::Contains("Li, Na"));
   CHECK_THROWS_AS(is::load_space(kDefault, "K"), is::InputError);
   spec.carrier = "Na";
   spec.X = {{"P", 5}};  // 2 + 5 = 7, neither 8 nor 9
@@ -104,7 +109,8 @@ TEST_CASE("validator hook: a missing ion is an input error naming it, file and k
                          Catch::Contains("key 'M'") && Catch::Contains("element table"));
   }
   const auto no_h = [](const std::string& e, int) { return e != "H"; };
-  CHECK_THROWS_WITH(is::check_ions(spec, no_h), Catch::Contains("H1+") && Catch::Contains("key 'Z'"));
+  CHECK_THROWS_WITH(is::check_ions(spec, no_h),
+                    Catch::Contains("H1+") && Catch::Contains("key 'Z'"));
   CHECK(is::enumerate_checked(spec, [](const std::string&, int) { return true; }).size() == 270);
 }
 
@@ -161,12 +167,24 @@ TEST_CASE("prototype roles and substitution keeps atoms and roles", "[unit][spac
       const auto& s = c.sites[i];
       charge += s.oxidation;
       switch (roles[i]) {
-        case is::Role::A: CHECK(s.element == "Na"); break;
-        case is::Role::M: CHECK((s.element == comp.M.element && s.oxidation == comp.M.oxidation)); break;
-        case is::Role::X: CHECK((s.element == comp.X.element && s.oxidation == comp.X.oxidation)); break;
-        case is::Role::O: CHECK(s.element == "O"); break;
-        case is::Role::Z: CHECK(s.element == (comp.Z == is::Bridge::F ? "F" : "O")); break;
-        case is::Role::H: CHECK(s.element == "H"); break;
+        case is::Role::A:
+          CHECK(s.element == "Na");
+          break;
+        case is::Role::M:
+          CHECK((s.element == comp.M.element && s.oxidation == comp.M.oxidation));
+          break;
+        case is::Role::X:
+          CHECK((s.element == comp.X.element && s.oxidation == comp.X.oxidation));
+          break;
+        case is::Role::O:
+          CHECK(s.element == "O");
+          break;
+        case is::Role::Z:
+          CHECK(s.element == (comp.Z == is::Bridge::F ? "F" : "O"));
+          break;
+        case is::Role::H:
+          CHECK(s.element == "H");
+          break;
       }
       if (i < 16) CHECK((s.frac - proto.crystal.sites[i].frac).norm() < 1e-12);
     }
@@ -175,7 +193,8 @@ TEST_CASE("prototype roles and substitution keeps atoms and roles", "[unit][spac
   }
 }
 
-TEST_CASE("OH: H at 0.97 A from its O, clear of every other atom, inversion images", "[unit][space]") {
+TEST_CASE("OH: H at 0.97 A from its O, clear of every other atom, inversion images",
+          "[unit][space]") {
   const is::Prototype proto = is::tavorite_prototype(lifeso4f());
   const is::Composition comp{{"Li", 1}, {"Al", 3}, {"P", 5}, is::Bridge::OH};
   const is::Crystal c = is::substitute(proto, comp);
@@ -189,9 +208,12 @@ TEST_CASE("OH: H at 0.97 A from its O, clear of every other atom, inversion imag
     for (std::size_t j = 0; j < c.sites.size(); ++j) {
       if (j == i) continue;
       const double d = c.distance(c.sites[i].frac, c.sites[j].frac);
-      if (roles[j] == is::Role::Z) to_z = std::min(to_z, d);
-      else if (roles[j] == is::Role::M) to_m = std::min(to_m, d);
-      else to_other = std::min(to_other, d);
+      if (roles[j] == is::Role::Z)
+        to_z = std::min(to_z, d);
+      else if (roles[j] == is::Role::M)
+        to_m = std::min(to_m, d);
+      else
+        to_other = std::min(to_other, d);
     }
     CHECK(to_z == Approx(0.97).margin(0.01));
     INFO("O-H " << to_z << " A, H-M " << to_m << " A, nearest other atom " << to_other << " A");

@@ -1,12 +1,12 @@
-// DFT settings and site profiles (pipeline/dft/dft_settings.hpp): the JSON round trip job.json
+// DFT settings and site profiles (pipeline/jobs/dft/dft_settings.hpp): the JSON round trip job.json
 // relies on, the site profile's keys and errors, the launcher's {cores}, k-point meshes.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <numbers>
 
-#include "pipeline/dft/dft_settings.hpp"
-#include "pipeline/error.hpp"
-#include "pipeline/job_files.hpp"
+#include "pipeline/base/error.hpp"
+#include "pipeline/jobs/dft/dft_settings.hpp"
+#include "pipeline/jobs/job_protocol.hpp"
 #include "tests/pipeline/support.hpp"
 
 namespace fs = std::filesystem;
@@ -16,7 +16,7 @@ using Catch::Contains;
 
 TEST_CASE("dft settings and site survive job.json", "[dft][settings]") {
   DftSettings s;
-  s.method = "xtb";
+  s.method = Method::xtb;
   s.charge = -1;
   s.magmom = {{"Fe", 4.5}};
   s.hubbard_u = {{"Fe", 5.3}, {"Co", 6.2}};
@@ -37,6 +37,21 @@ TEST_CASE("dft settings and site survive job.json", "[dft][settings]") {
   broken["images"] = "five";
   CHECK_THROWS_WITH(settings_from_json(broken, "job.json"),
                     Contains("'images': \"five\" has the wrong type"));
+  // A closed choice a code does not know is refused with what would be accepted (job.json may
+  // come from anywhere; the campaign file's reader refuses them too).
+  const std::pair<const char*, const char*> unknown[] = {
+      {"method", "gfn2"}, {"functional", "SCAN"},      {"functional", "LDA"},
+      {"spin", "yes"},    {"interpolation", "spline"}, {"free_atoms", "none"}};
+  for (const auto& [key, value] : unknown) {
+    broken = to_json(s);
+    broken[key] = value;
+    CHECK_THROWS_WITH(
+        settings_from_json(broken, "job.json"),
+        Contains(std::string("job.json: key '") + key + "': '" + value + "' is not one of "));
+  }
+  broken = to_json(s);
+  broken["functional"] = "LDA";
+  CHECK_THROWS_WITH(settings_from_json(broken, "job.json"), Contains("PBE, PBEsol"));
 }
 
 TEST_CASE("site profile: keys, relative paths, errors", "[dft][settings]") {
@@ -95,9 +110,9 @@ TEST_CASE("spin and initial moments", "[dft][settings]") {
   DftSettings s;
   CHECK(spin_polarized(s, {"Li", "Fe", "P", "O"}));
   CHECK_FALSE(spin_polarized(s, {"Li", "Al", "P", "O"}));
-  s.spin = "on";
+  s.spin = Spin::on;
   CHECK(spin_polarized(s, {"Li", "Al"}));
-  s.spin = "off";
+  s.spin = Spin::off;
   CHECK_FALSE(spin_polarized(s, {"Fe"}));
   CHECK(initial_moment(s, "Fe") == 5.0);
   CHECK(initial_moment(s, "O") == 0.6);

@@ -1,4 +1,4 @@
-// The Quantum ESPRESSO engine (pipeline/dft/qe.hpp). Inputs: written here and read back by ASE
+// The Quantum ESPRESSO engine (pipeline/jobs/dft/qe.hpp). Inputs: written here and read back by ASE
 // (tests/dft/read_qe_input.py, Debian's python3-ase) and compared with hand-derived values.
 // Outputs: real pw.x / neb.x 6.7 runs in tests/fixtures/dft/qe/ (README.md there says how each was
 // made); the expected numbers come from the files read by other means (grep, ASE, neb.x's own
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/dft/qe.hpp"
-#include "pipeline/error.hpp"
-#include "pipeline/process.hpp"
+#include "pipeline/backends/process.hpp"
+#include "pipeline/base/error.hpp"
+#include "pipeline/jobs/dft/qe.hpp"
 #include "tests/pipeline/support.hpp"
 
 namespace fs = std::filesystem;
@@ -364,12 +364,9 @@ TEST_CASE("qe check names the key, the value and what would be accepted", "[qe][
   DftSettings s = fixture_settings();
   CHECK_NOTHROW(qe->check(s, {"Li", "O"}));  // Debian's pseudopotentials for both
 
-  SECTION("method and functional") {
-    s.method = "xtb";
+  SECTION("method") {
+    s.method = Method::xtb;
     CHECK_THROWS_WITH(qe->check(s, {"Li"}), Contains("[dft] method = 'xtb'") && Contains("cp2k"));
-    s.method = "dft";
-    s.functional = "LDA";
-    CHECK_THROWS_WITH(qe->check(s, {"Li"}), Contains("'LDA'") && Contains("PBE, PBEsol"));
   }
   SECTION("the pseudopotential folder") {
     s.pseudo_dir = "/nonexistent/pseudo";

@@ -1,5 +1,5 @@
-// The DFT stage runner's state machine (pipeline/dft/stages.hpp) with a scripted stand-in for a
-// code: which stage runs when, the corrections after each kind of problem, the bounds on them,
+// The DFT stage runner's state machine (pipeline/jobs/dft/stages.hpp) with a scripted stand-in for
+// a code: which stage runs when, the corrections after each kind of problem, the bounds on them,
 // the end point and band checks, resuming from an earlier attempt's folder. The real codes run
 // in tests/dft/.
 #include <catch2/catch.hpp>
@@ -7,9 +7,9 @@
 #include <map>
 #include <numbers>
 
-#include "pipeline/dft/stages.hpp"
-#include "pipeline/engine.hpp"
-#include "pipeline/job_files.hpp"
+#include "pipeline/jobs/dft/stages.hpp"
+#include "pipeline/jobs/engine_factory.hpp"
+#include "pipeline/jobs/job_protocol.hpp"
 #include "structures/cif.hpp"
 #include "structures/poscar.hpp"
 #include "tests/pipeline/support.hpp"
@@ -175,19 +175,16 @@ TEST_CASE("stage runner: relax both end points, then the band; E_b from the band
   CHECK(travelled == Approx(hop).margin(1e-6));
 
   // The engine's reading of the directory agrees.
-  const auto engine_outcome = [&] {
-    CampaignConfig config;
-    config.engine = "bvse";
-    return make_engine(config, "ionscreen")->read_outcome(dir, "c0000001-a01");
-  }();
-  CHECK(engine_outcome.kind == JobOutcome::Kind::done);
-  CHECK(engine_outcome.e_b == Approx(kHeight));
+  const JobOutcome engine_outcome =
+      make_engine(EngineSettings{}, {}, {})->read_outcome(dir, "c0000001-a01");
+  REQUIRE(std::holds_alternative<JobDone>(engine_outcome));
+  CHECK(std::get<JobDone>(engine_outcome).e_b == Approx(kHeight));
 }
 
 TEST_CASE("stage runner: with free_atoms = moving, held atoms stay put in every image",
           "[dft][stages]") {
   DftSettings settings;
-  settings.free_atoms = "moving";
+  settings.free_atoms = FreeAtoms::moving;
   const fs::path dir = make_job("held", settings);
   ScriptedCode code;
   run_to_end(dir, code);
@@ -242,11 +239,12 @@ TEST_CASE("stage runner: bounded corrections per problem", "[dft][stages]") {
     CHECK(result["E_b"].is_null());
     CHECK(result["converged"] == false);
     CHECK(result["E_b_lower_bound"].get<double>() == Approx(kHeight));
-    CampaignConfig config;
-    const auto outcome = make_engine(config, "ionscreen")->read_outcome(dir, "c0000001-a01");
-    CHECK(outcome.kind == JobOutcome::Kind::failed);
-    CHECK_FALSE(outcome.retryable);
-    CHECK_THAT(outcome.reason, Catch::Contains("NEB not converged") && Catch::Contains("0.4"));
+    const JobOutcome outcome =
+        make_engine(EngineSettings{}, {}, {})->read_outcome(dir, "c0000001-a01");
+    REQUIRE(std::holds_alternative<JobFailed>(outcome));
+    const JobFailed& failed = std::get<JobFailed>(outcome);
+    CHECK_FALSE(failed.retryable);
+    CHECK_THAT(failed.reason, Catch::Contains("NEB not converged") && Catch::Contains("0.4"));
   }
   SECTION("a second crash of a stage ends the job with the reason") {
     const fs::path dir = make_job("crash");

@@ -1,4 +1,4 @@
-// VASP: the OUTCAR / vasprun.xml readers on real public output files (tests/fixtures/dft/vasp,
+// VASP: the OUTCAR reader on real public output files (tests/fixtures/dft/vasp,
 // provenance in its README.md), the verdicts read_relax / read_neb give on them and on copies cut
 // or damaged here, and the input writers against hand-derived expectations. Known answers come
 // from the files themselves, read with grep/awk or pymatgen 2022.11.7 (/usr/bin/python3), as
@@ -10,8 +10,8 @@
 #include <map>
 #include <sstream>
 
-#include "pipeline/dft/vasp.hpp"
-#include "pipeline/error.hpp"
+#include "pipeline/base/error.hpp"
+#include "pipeline/jobs/dft/vasp.hpp"
 #include "structures/poscar.hpp"
 
 namespace {
@@ -235,54 +235,6 @@ TEST_CASE("read_relax: cut off, SCF cap, damaged, crashed", "[vasp][dft]") {
   }
 }
 
-TEST_CASE("vasprun.xml of real relaxations", "[vasp][dft]") {
-  SECTION("Si2 (custodian io/vasprun.xml.gz, the run of si_relax_OUTCAR)") {
-    const vasp::Vasprun v = vasp::parse_vasprun(slurp(kFixtures / "si_relax_vasprun_trimmed.xml"),
-                                                "si_relax_vasprun_trimmed.xml");
-    CHECK(v.complete);
-    REQUIRE(v.steps.size() == 3);
-    // pymatgen Vasprun ionic_steps e_0_energy / e_fr_energy; the same as the OUTCAR's.
-    CHECK(v.steps[0].energy == Approx(-10.83820728).margin(1e-9));
-    CHECK(v.steps[2].energy == Approx(-10.84147246).margin(1e-9));
-    CHECK(v.steps[2].free_energy == Approx(-10.84147289).margin(1e-9));
-    // pymatgen: ionic_steps[2]["structure"].lattice.matrix[0] = [0, 2.73487846, 2.73487846]
-    CHECK(v.steps[0].lattice.row(0).isApprox(Eigen::RowVector3d(0.0, 2.75, 2.75)));
-    CHECK(v.steps[2].lattice.row(0).isApprox(Eigen::RowVector3d(0.0, 2.73487846, 2.73487846)));
-    CHECK(v.steps[2].frac[1].isApprox(Eigen::Vector3d(0.875, 0.875, 0.875)));
-  }
-  SECTION("Sb16Xe8Cl8F88 (custodian max_force/vasprun.xml, VASP 5.3.3)") {
-    const vasp::Vasprun v = vasp::parse_vasprun(slurp(kFixtures / "sbxe_relax_vasprun_trimmed.xml"),
-                                                "sbxe_relax_vasprun_trimmed.xml");
-    REQUIRE(v.steps.size() == 3);
-    // pymatgen: e_fr_energy -468.99512433, -469.04361233, -469.03407561; largest |F| per step
-    // 0.2525700184837017, 0.36720423325364837, 0.7165767327167699 over 120 atoms.
-    const double fr[] = {-468.99512433, -469.04361233, -469.03407561};
-    const double fmax[] = {0.2525700184837017, 0.36720423325364837, 0.7165767327167699};
-    for (std::size_t k = 0; k < 3; ++k) {
-      CHECK(v.steps[k].free_energy == Approx(fr[k]).margin(1e-9));
-      REQUIRE(v.steps[k].forces.size() == 120);
-      double largest = 0.0;
-      for (const auto& f : v.steps[k].forces) largest = std::max(largest, f.norm());
-      CHECK(largest == Approx(fmax[k]).margin(1e-9));
-    }
-    // VASP 5.3.3 wrote e_0_energy = -0.00000000 (pymatgen reads -0.0 too): why OUTCAR is the
-    // energy source of read_relax and read_neb.
-    CHECK(v.steps[0].energy == 0.0);
-  }
-  SECTION("a vasprun.xml cut off in <parameters> (custodian large_cell_real_optlay)") {
-    const vasp::Vasprun v =
-        vasp::parse_vasprun(slurp(kFixtures / "cut_off_vasprun.xml"), "cut_off_vasprun.xml");
-    CHECK_FALSE(v.complete);
-    CHECK(v.steps.empty());
-  }
-  SECTION("cut inside the last <calculation>: the complete ones only") {
-    const std::string text = slurp(kFixtures / "si_relax_vasprun_trimmed.xml");
-    const vasp::Vasprun v = vasp::parse_vasprun(cut_before(text, "<calculation>", 3), "cut");
-    CHECK_FALSE(v.complete);
-    CHECK(v.steps.size() == 2);
-  }
-}
-
 TEST_CASE("write_relax: INCAR, KPOINTS, POSCAR, POTCAR", "[vasp][dft]") {
   const auto code = dft::make_vasp();
   const fs::path dir = scratch_dir("write_relax");
@@ -336,8 +288,8 @@ TEST_CASE("write_relax: extra tags and the SCF correction levels", "[vasp][dft]"
   const auto code = dft::make_vasp();
   const fs::path dir = scratch_dir("write_relax_scf");
   dft::DftSettings settings = fake_settings();
-  settings.functional = "PBE";
-  settings.spin = "off";
+  settings.functional = dft::Functional::pbe;
+  settings.spin = dft::Spin::off;
   settings.extra = {{"ALGO", "Fast"}, {"LREAL", "Auto"}, {"NCORE", "4"}};
   auto tags_at = [&](int level) {
     code->write_relax(dir, lifeo(), settings, {}, dft::Corrections{level, 0});
@@ -390,12 +342,10 @@ TEST_CASE("check: functional, method, PAW library and every POTCAR", "[vasp][dft
       Catch::Contains("Mn (" + (kFixtures / "fake_paw/Mn_pv/POTCAR").string() + ")") &&
           Catch::Contains("Zr (" + (kFixtures / "fake_paw/Zr_new/POTCAR").string() + ")"));
   s.pseudopotentials.clear();
-  s.functional = "LDA";
-  CHECK_THROWS_WITH(code->check(s, {"Li"}), Catch::Contains("PBE") && Catch::Contains("LDA"));
-  s.functional = "PBE";
-  s.method = "xtb";
+  s.functional = dft::Functional::pbe;
+  s.method = dft::Method::xtb;
   CHECK_THROWS_WITH(code->check(s, {"Li"}), Catch::Contains("method = 'xtb'"));
-  s.method = "dft";
+  s.method = dft::Method::dft;
   s.pseudo_dir = kFixtures / "no_such_library";
   CHECK_THROWS_WITH(code->check(s, {"Li"}), Catch::Contains("no_such_library"));
 
