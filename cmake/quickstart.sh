@@ -15,9 +15,11 @@ packages=(cmake ninja-build g++ pkg-config libeigen3-dev libsymspg-dev libhdf5-d
           libopenmpi-dev openmpi-bin libboost-program-options-dev catch2 liblbfgspp-dev
           libfmt-dev python3-numpy python3-sklearn python3-h5py python3-matplotlib
           python3-ase python3-pymatgen nlohmann-json3-dev slurm-wlm munge)
-# The tests also run the DFT/NEB codes for real (tests/dft/), Quantum ESPRESSO and CP2K, and
-# check the formatting with Debian 12's clang-format (14).
-[[ $mode == test ]] && packages+=(quantum-espresso quantum-espresso-data cp2k cp2k-data clang-format)
+# The tests also run the DFT/NEB codes for real (tests/dft/), Quantum ESPRESSO and CP2K, check
+# the formatting with Debian 12's clang-format (14), and fuzz every parser with clang's libFuzzer
+# (tests/fuzz/run_fuzz.sh: clang, its runtime libraries, its OpenMP).
+[[ $mode == test ]] && packages+=(quantum-espresso quantum-espresso-data cp2k cp2k-data clang-format
+                                  clang libclang-rt-14-dev libomp-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -47,4 +49,5 @@ if [[ "$mode" == demo ]]; then
   /usr/bin/python3 inputs/campaigns/compare_with_landscape.py runs/demo-na
 else
   ctest --test-dir build --output-on-failure --parallel 2 --timeout 1800
+  bash tests/fuzz/run_fuzz.sh --seconds 8
 fi

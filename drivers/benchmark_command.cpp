@@ -42,8 +42,7 @@ int benchmark(const Args& args, const pl::MpiSession& mpi) {
       "initial", po::value(&c.initial)->default_value(c.initial), "random initial candidates")(
       "threshold", po::value(&c.threshold),
       "sub-threshold cut: 0.3 (eV) or q0.05 / 5% (default: the 17/318 quantile of the target "
-      "rows)")("fraction", po::value(&run.fraction)->default_value(run.fraction),
-               "summary at this fraction of the space")(
+      "rows)")("fraction", number_value(&run.fraction), "summary at this fraction of the space")(
       "out", path_value(&run.out, run.out), "directory for curves_<strategy>.csv and summary.csv")(
       "threads", po::value(&threads)->default_value(threads),
       "OpenMP threads over trials (0: all)")(

@@ -91,6 +91,17 @@ int run_campaign(const Args& args, bool resuming, const pl::MpiSession& mpi) {
   return 0;
 }
 
+/// The campaign file, or its previous checkpoint when it is damaged (said on stderr).
+pl::CampaignRecord read_reporting_damage(const std::filesystem::path& file) {
+  auto read = pl::read_campaign_file_or_previous(file);
+  if (read.from_previous)
+    fmt::print(stderr,
+               "{}\nShowing the previous checkpoint {}.prev ('ionscreen resume' goes on "
+               "from it)\n",
+               read.damage, file.string());
+  return std::move(read.record);
+}
+
 }  // namespace
 
 int enumerate(const Args& args) {
@@ -126,7 +137,7 @@ int status(const Args& args) {
   if (!parse(args, opts, "usage: ionscreen status CAMPAIGN", "ionscreen status runs/demo-na"))
     return 0;
   const auto file = pl::locate_campaign_file(where);
-  const auto record = pl::read_campaign_file(file);
+  const auto record = read_reporting_damage(file);
   fmt::print("{}", pl::status_text(record, pl::read_pool_file(
                                                pl::CampaignPaths(file.parent_path()).candidates)));
   return 0;
@@ -147,9 +158,9 @@ int export_tables(const Args& args) {
     return 0;
   const auto kind = pl::parse_export_kind(table);
   const auto file = pl::locate_campaign_file(where);
-  const std::string csv =
-      pl::export_csv(pl::read_campaign_file(file),
-                     pl::read_pool_file(pl::CampaignPaths(file.parent_path()).candidates), kind);
+  const auto record = read_reporting_damage(file);  // first: its errors say what is missing
+  const std::string csv = pl::export_csv(
+      record, pl::read_pool_file(pl::CampaignPaths(file.parent_path()).candidates), kind);
   if (out.empty()) {
     std::cout << csv;
     return 0;

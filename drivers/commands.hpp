@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "gp/text.hpp"
 #include "pipeline/mpi/mpi_session.hpp"
 
 namespace ionscreen::drivers {
@@ -33,6 +34,11 @@ inline po::typed_value<std::string>* path_value(std::filesystem::path* target) {
 inline po::typed_value<std::string>* path_value(std::filesystem::path* target,
                                                 const std::filesystem::path& fallback) {
   return path_value(target)->default_value(fallback.string());
+}
+
+/// A number option whose default shows as written ("0.2", not "0.20000000000000001").
+inline po::typed_value<double>* number_value(double* target) {
+  return po::value(target)->default_value(*target, gp::format_double(*target));
 }
 
 /// Progress of a long step: a rewritten status line on a terminal, a plain line per stage in a

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "drivers/commands.hpp"
+#include "pipeline/base/data_directory.hpp"
 #include "pipeline/jobs/builtin_job.hpp"
 #include "pipeline/jobs/structure_bvse.hpp"
 #include "pipeline/studies/bvse_landscape.hpp"
@@ -19,12 +20,13 @@ std::string energy(double e) {
 
 int bvse(const Args& args) {
   ionscreen::pipeline::StructureBvse c;
+  c.inputs = ionscreen::pipeline::data_directory() / "inputs";
   po::options_description opts("ionscreen bvse options");
   opts.add_options()("help,h", "show this help")("structure", path_value(&c.structure),
                                                  "CIF (with oxidation states) or POSCAR")(
       "carrier", po::value(&c.carrier)->default_value(c.carrier), "mobile ion: Li or Na")(
       "oxidation", po::value(&c.oxidation)->default_value(c.oxidation), "its oxidation state")(
-      "grid", po::value(&c.grid_spacing)->default_value(c.grid_spacing), "grid spacing, Å")(
+      "grid", number_value(&c.grid_spacing), "grid spacing, Å")(
       "cube", path_value(&c.cube), "write the energy grid as a Gaussian cube file")(
       "oxidation-states", po::value(&c.oxidation_states),
       "for sites the file leaves without one, e.g. Li:1,Fe:2,S:6,O:-2,F:-1")(
@@ -52,7 +54,7 @@ int bvse(const Args& args) {
 
 int job(const Args& args) {
   std::filesystem::path dir;
-  std::filesystem::path inputs = "inputs";
+  std::filesystem::path inputs = ionscreen::pipeline::data_directory() / "inputs";
   po::options_description opts("ionscreen job options");
   opts.add_options()("help,h", "show this help")(
       "dir", path_value(&dir)->required(),
@@ -73,11 +75,13 @@ int job(const Args& args) {
 
 int landscape(const Args& args) {
   ionscreen::pipeline::BvseLandscapeConfig c;
+  c.inputs = ionscreen::pipeline::data_directory() / "inputs";
+  c.space = c.inputs / "spaces" / "default.ini";
   std::filesystem::path out = "inputs/landscape/bvse_tavorite.csv";
   po::options_description opts("ionscreen landscape options");
   opts.add_options()("help,h", "show this help")("out", path_value(&out, out), "CSV to write")(
       "space", path_value(&c.space, c.space), "candidate space file")(
-      "grid", po::value(&c.grid_spacing)->default_value(c.grid_spacing), "BVSE grid spacing, Å")(
+      "grid", number_value(&c.grid_spacing), "BVSE grid spacing, Å")(
       "inputs", path_value(&c.inputs, c.inputs), "folder with elements/, bvse/, prototypes/");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);

@@ -9,6 +9,7 @@
 
 #include "structures/elements.hpp"
 #include "structures/error.hpp"
+#include "structures/number_text.hpp"
 
 namespace ionscreen::structures {
 namespace {
@@ -55,8 +56,15 @@ template <class T>
 T parse(const std::filesystem::path& file, const Row& row, std::size_t column) {
   const std::string& s = row.fields[column];
   T v{};
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size())
+  bool ok = false;
+  if constexpr (std::is_integral_v<T>) {
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    ok = ec == std::errc() && end == s.data() + s.size();
+  } else if (const auto number = read_number(s)) {
+    v = *number;
+    ok = true;
+  }
+  if (!ok)
     throw InputError(file.string() + ":" + std::to_string(row.line) + ": column " +
                      std::to_string(column + 1) + " value '" + s + "' is not " +
                      (std::is_integral_v<T> ? "an integer" : "a number"));

@@ -105,6 +105,11 @@ const MorsePair& BvseTables::morse(const std::string& cation, int cation_ox,
   return it->second;
 }
 
+/// Grid points of one BVSE grid, at most: 160 MB of energies.
+constexpr double kMaxGridPoints = 2e7;
+/// Periodic images of the cell searched for neighbours, at most.
+constexpr double kMaxImageCells = 1e5;
+
 BvseResult bvse_barriers(const Crystal& crystal, const std::string& carrier, int carrier_oxidation,
                          const BvseTables& tables, const BvseOptions& options) {
   if (!(options.grid_spacing > 0.0) || !(options.cutoff > 0.0) || options.max_neighbours < 1)
@@ -151,8 +156,26 @@ BvseResult bvse_barriers(const Crystal& crystal, const std::string& carrier, int
     site_param.push_back(it->second);
   }
 
-  // 2. Every framework image that can lie within the cut-off of a point of the cell.
+  // 2. The grid: n_i points per axis at linspace(0, 1, n_i); n_i - 1 distinct ones. Sized before
+  // anything is allocated, so that a cell typo is refused rather than computed for hours.
   const Eigen::Matrix3d& lattice = crystal.lattice;
+  BvseResult result;
+  double points = 1.0;
+  for (int i = 0; i < 3; ++i) {
+    const double n = std::floor(lattice.row(i).norm() / options.grid_spacing);
+    if (!(n >= 2))
+      throw InputError(std::string("bvse: grid spacing ") + std::to_string(options.grid_spacing) +
+                       " Å gives fewer than 2 points along a lattice vector of " + crystal.name);
+    points *= n;
+    if (!(points <= kMaxGridPoints))
+      throw InputError("bvse: the cell of " + crystal.name + " at grid spacing " +
+                       std::to_string(options.grid_spacing) + " Å needs more than " +
+                       std::to_string(static_cast<long long>(kMaxGridPoints)) +
+                       " grid points; accepted: a coarser grid or a smaller cell");
+    result.grid(i) = static_cast<int>(n);
+  }
+
+  // 3. Every framework image that can lie within the cut-off of a point of the cell.
   const Eigen::Vector3d widths = perpendicular_widths(lattice);
   const Eigen::Vector3d centre = lattice.transpose() * Eigen::Vector3d::Constant(0.5);
   double half_diagonal = 0.0;
@@ -162,7 +185,17 @@ BvseResult bvse_barriers(const Crystal& crystal, const std::string& carrier, int
   }
   const double reach = options.cutoff + half_diagonal;
   Eigen::Vector3i range;
-  for (int i = 0; i < 3; ++i) range(i) = static_cast<int>(std::ceil(reach / widths(i))) + 1;
+  double image_cells = 1.0;
+  for (int i = 0; i < 3; ++i) {
+    const double r = std::ceil(reach / widths(i)) + 1;
+    image_cells *= 2 * r + 1;
+    if (!(image_cells <= kMaxImageCells))
+      throw InputError("bvse: the cell of " + crystal.name +
+                       " is too thin for its size: the cut-off sphere spans more than " +
+                       std::to_string(static_cast<long long>(kMaxImageCells)) +
+                       " periodic images; accepted: a cell closer to its reduced form");
+    range(i) = static_cast<int>(r);
+  }
   for (std::size_t s = 0; s < site_frac.size(); ++s)
     for (int i = -range(0); i <= range(0); ++i)
       for (int j = -range(1); j <= range(1); ++j)
@@ -175,14 +208,6 @@ BvseResult bvse_barriers(const Crystal& crystal, const std::string& carrier, int
           fw.param.push_back(site_param[s]);
         }
 
-  // 3. The grid: n_i points per axis at linspace(0, 1, n_i); n_i - 1 distinct ones.
-  BvseResult result;
-  for (int i = 0; i < 3; ++i) {
-    result.grid(i) = static_cast<int>(std::floor(lattice.row(i).norm() / options.grid_spacing));
-    if (result.grid(i) < 2)
-      throw InputError(std::string("bvse: grid spacing ") + std::to_string(options.grid_spacing) +
-                       " Å gives fewer than 2 points along a lattice vector of " + crystal.name);
-  }
   const int n0 = result.grid(0), n1 = result.grid(1), n2 = result.grid(2);
   const int m0 = n0 - 1, m1 = n1 - 1, m2 = n2 - 1;
   const std::size_t distinct = static_cast<std::size_t>(m0) * m1 * m2;

@@ -227,7 +227,8 @@ double number_or_throw(const Token& t, const std::string& tag, const std::string
   if (!is_unknown(t))
     if (const auto v = cif_number(t.text)) return *v;
   throw InputError(at(source, t.line) + tag + " = '" + t.text +
-                   "' is not a number; accepted: decimal numbers, optionally with a standard "
+                   "' is not a number; accepted: finite decimal numbers below 1e6 in magnitude, "
+                   "optionally with a standard "
                    "uncertainty in parentheses, e.g. 5.1800(3)");
 }
 
@@ -252,6 +253,9 @@ std::optional<std::pair<std::string, std::string_view>> element_prefix(std::stri
   return std::nullopt;
 }
 
+/// No element has an oxidation state beyond +8 or below -4; a larger one is a typo.
+constexpr int kMaxOxidation = 8;
+
 /// Charge written after the element in a type symbol: "2+", "+2", "+", "3-"; nullopt otherwise.
 std::optional<int> charge_suffix(std::string_view s) {
   if (s.empty()) return std::nullopt;
@@ -264,7 +268,7 @@ std::optional<int> charge_suffix(std::string_view s) {
   if (!digits.empty()) {
     if (digits.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
     const auto v = io_text::parse_long(digits);
-    if (!v || *v > 20) return std::nullopt;
+    if (!v || *v > kMaxOxidation) return std::nullopt;
     magnitude = *v;
   }
   return static_cast<int>(sign == '-' ? -magnitude : magnitude);
@@ -418,12 +422,13 @@ Crystal parse_cif(const std::string& text, const std::string& source_name,
       throw InputError(at(src, b.find("_cell_angle_alpha")->values.front()->line) +
                        "the cell angles do not form a cell: angles must lie between 0 and 180 "
                        "degrees");
+  const std::string cell_at = at(src, b.find("_cell_length_a")->values.front()->line);
   try {
     crystal.lattice = lattice_from_parameters(p);
   } catch (const InputError& e) {
-    throw InputError(at(src, b.find("_cell_length_a")->values.front()->line) +
-                     "the cell parameters do not form a cell: " + e.what());
+    throw InputError(cell_at + "the cell parameters do not form a cell: " + e.what());
   }
+  io_text::check_cell(crystal.lattice, cell_at);
 
   // Coordinates: fractional, or Cartesian (Å, in the standard orientation).
   bool cartesian = false;
@@ -463,10 +468,15 @@ Crystal parse_cif(const std::string& text, const std::string& source_name,
                          "_atom_type_oxidation_number is not in the loop_ of _atom_type_symbol; "
                          "accepted: one loop_ with both tags");
       for (std::size_t r = 0; r < ts->values.size(); ++r)
-        if (!is_unknown(*ox->values[r]))
-          type_oxidation[ts->values[r]->text] = {
-              number_or_throw(*ox->values[r], "_atom_type_oxidation_number", src),
-              ox->values[r]->line};
+        if (!is_unknown(*ox->values[r])) {
+          const double v = number_or_throw(*ox->values[r], "_atom_type_oxidation_number", src);
+          if (!(std::abs(v) <= kMaxOxidation))
+            throw InputError(at(src, ox->values[r]->line) + "_atom_type_oxidation_number = '" +
+                             ox->values[r]->text + "' is not an oxidation state; accepted: -" +
+                             std::to_string(kMaxOxidation) + " to " +
+                             std::to_string(kMaxOxidation));
+          type_oxidation[ts->values[r]->text] = {v, ox->values[r]->line};
+        }
     }
 
   const std::vector<Operator> ops = operators(b, src);

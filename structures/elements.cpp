@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "structures/error.hpp"
+#include "structures/number_text.hpp"
 
 namespace ionscreen::structures {
 namespace {
@@ -86,11 +87,9 @@ class FieldReader {
   }
   double real(std::size_t i) const {
     const std::string& s = text(i);
-    double v = 0.0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
-      fail(i, "is not a number");
-    return v;
+    const auto v = read_number(s);
+    if (!v) fail(i, "is not a number");
+    return *v;
   }
   std::optional<double> optional_real(std::size_t i) const {
     if (row_.fields[i].empty()) return std::nullopt;

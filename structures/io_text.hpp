@@ -1,7 +1,9 @@
 #pragma once
 /// Small text helpers shared by the structure readers and writers (cif, poscar, xyz). Internal to
 /// structures/: not part of the public API.
+#include <Eigen/Dense>
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "structures/error.hpp"
+#include "structures/number_text.hpp"
 
 namespace ionscreen::structures::io_text {
 
@@ -64,15 +67,13 @@ inline std::vector<std::string_view> words_of(std::string_view line) {
   return out;
 }
 
-/// A plain decimal number ("-1.5", "+2", "3e-4"); the whole text must be used.
-inline std::optional<double> parse_double(std::string_view s) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty() || s.front() == '+') return std::nullopt;
-  double v = 0.0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
+/// Larger than any number a structure file has reason to hold (cell lengths, coordinates,
+/// occupancies, charges): a value beyond it is a typo or damage, not data.
+inline constexpr double kAbsurd = 1e6;
+
+/// A number in a structure file: read_number() below kAbsurd, so that NaN, "inf", 1e309 and
+/// 4.61e9 alike are refused by every reader naming the file, line and text.
+inline std::optional<double> parse_double(std::string_view s) { return read_number(s, kAbsurd); }
 
 /// A decimal integer; the whole text must be used.
 inline std::optional<long> parse_long(std::string_view s) {
@@ -99,6 +100,30 @@ inline std::string exact(double v) {
   const auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
   if (ec != std::errc()) return std::to_string(v);
   return std::string(buf, ptr);
+}
+
+/// Cell vectors up to this long (Å): larger than any supercell a barrier is computed in.
+inline constexpr double kMaxCellLength = 500.0;
+/// Cells at least this wide between opposite faces (Å): thinner ones are a misread cell.
+inline constexpr double kMinCellWidth = 1.0;
+
+/// InputError ("<where>the cell ...") unless every lattice vector (rows) is at most
+/// kMaxCellLength long and the cell at least kMinCellWidth wide: a typo in a cell length, or a
+/// position line read as a lattice vector, is refused before anything is computed in it.
+inline void check_cell(const Eigen::Matrix3d& lattice, const std::string& where) {
+  for (int r = 0; r < 3; ++r)
+    if (!(lattice.row(r).norm() <= kMaxCellLength))
+      throw InputError(where + "the cell vector " + std::string(1, static_cast<char>('a' + r)) +
+                       " is " + exact(lattice.row(r).norm()) + " Å long; accepted: at most " +
+                       exact(kMaxCellLength) + " Å");
+  const double volume = std::abs(lattice.determinant());
+  for (int r = 0; r < 3; ++r) {
+    const double width = volume / lattice.row((r + 1) % 3).cross(lattice.row((r + 2) % 3)).norm();
+    if (!(width >= kMinCellWidth))
+      throw InputError(where + "the cell is " + exact(width) +
+                       " Å wide between two faces; accepted: at least " + exact(kMinCellWidth) +
+                       " Å (are the lattice vectors three independent vectors?)");
+  }
 }
 
 }  // namespace ionscreen::structures::io_text

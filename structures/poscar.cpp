@@ -85,7 +85,7 @@ Crystal parse_poscar(const std::string& text, const std::string& source_name) {
       if (!v)
         throw InputError(at(src, line_no()) + "cannot read lattice vector " +
                          std::to_string(r + 1) + " '" + std::string(lines[n - 1]) +
-                         "'; accepted: three numbers (Å)");
+                         "'; accepted: three numbers (Å), finite and below 1e6 in magnitude");
       lattice(r, k) = *v;
     }
   }
@@ -101,6 +101,7 @@ Crystal parse_poscar(const std::string& text, const std::string& source_name) {
   else
     axis_scale.setConstant(std::cbrt(-scale[0] / std::abs(lattice.determinant())));
   for (int r = 0; r < 3; ++r) lattice.row(r) *= axis_scale[r];
+  io_text::check_cell(lattice, at(src, 3));
   crystal.lattice = lattice;
 
   // Species (VASP 5) and counts.
@@ -176,7 +177,8 @@ Crystal parse_poscar(const std::string& text, const std::string& source_name) {
         if (!x)
           throw InputError(at(src, here) + "cannot read the coordinates of atom " +
                            std::to_string(crystal.sites.size() + 1) + " ('" +
-                           std::string(lines[n - 1]) + "'); accepted: three numbers" +
+                           std::string(lines[n - 1]) +
+                           "'); accepted: three numbers, finite and below 1e6 in magnitude" +
                            (selective ? " followed by three T/F flags" : ""));
         v[k] = *x;
       }

@@ -111,14 +111,16 @@ Crystal parse_extxyz(const std::string& text, const std::string& source_name) {
     for (std::size_t i = 0; i < 9; ++i) {
       const auto v = io_text::parse_double(words[i]);
       if (!v)
-        throw InputError(at(src, count_line + 1) + "Lattice entry '" + std::string(words[i]) +
-                         "' is not a number; accepted: nine numbers (Å)");
+        throw InputError(
+            at(src, count_line + 1) + "Lattice entry '" + std::string(words[i]) +
+            "' is not a number; accepted: nine numbers (Å), finite and below 1e6 in magnitude");
       crystal.lattice(static_cast<Eigen::Index>(i / 3), static_cast<Eigen::Index>(i % 3)) = *v;
     }
     if (std::abs(crystal.lattice.determinant()) < 1e-12)
       throw InputError(at(src, count_line + 1) +
                        "the Lattice vectors have zero volume; "
                        "accepted: three independent vectors");
+    io_text::check_cell(crystal.lattice, at(src, count_line + 1));
   }
 
   // Column layout from Properties=name:type:count:...
@@ -178,7 +180,8 @@ Crystal parse_extxyz(const std::string& text, const std::string& source_name) {
       const auto v = io_text::parse_double(words[*pos_col + k]);
       if (!v)
         throw InputError(at(src, here) + "position '" + std::string(words[*pos_col + k]) +
-                         "' is not a number; accepted: Cartesian coordinates in Å");
+                         "' is not a number; accepted: Cartesian coordinates in Å, finite and "
+                         "below 1e6 in magnitude");
       x[static_cast<Eigen::Index>(k)] = *v;
     }
     site.frac = crystal.fractional(x);

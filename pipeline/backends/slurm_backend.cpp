@@ -58,6 +58,18 @@ std::string first_words(std::string_view text) {
   return t.empty() ? std::string("(no message)") : t;
 }
 
+/// "partition = x, account = y, ..." of the profile's set options, or "no options".
+std::string profile_summary(const SlurmProfile& p) {
+  std::vector<std::string> set;
+  if (!p.partition.empty()) set.push_back("partition = " + p.partition);
+  if (!p.account.empty()) set.push_back("account = " + p.account);
+  if (!p.time_limit.empty()) set.push_back("time_limit = " + p.time_limit);
+  if (p.nodes > 0) set.push_back("nodes = " + std::to_string(p.nodes));
+  if (p.ntasks > 0) set.push_back("ntasks = " + std::to_string(p.ntasks));
+  set.push_back("cpus_per_task = " + std::to_string(p.cpus_per_task));
+  return join(set, ", ");
+}
+
 int positive_int(const std::string& value, const std::string& where) {
   int n = 0;
   std::size_t used = 0;
@@ -76,6 +88,34 @@ int positive_int(const std::string& value, const std::string& where) {
 
 // ------------------------------------------------------------------------------ profile
 
+bool is_configuration_refusal(std::string_view sbatch_error) {
+  // sbatch's words (any case) when the job's own options are wrong (Slurm 22.05: the client's
+  // "invalid partition specified", "Invalid --time specification", the controller's errors of
+  // src/common/slurm_errno.c); a busy or restarting controller says "Socket timed out", "Unable
+  // to contact", "temporarily unable", which trying again may cure.
+  static constexpr const char* kPermanent[] = {
+      "invalid partition",
+      "invalid account",
+      "invalid qos",
+      "invalid wckey",
+      "invalid feature specification",
+      "invalid generic resource",
+      "invalid --",
+      "requested time limit is invalid",
+      "requested node configuration is not available",
+      "requested partition configuration not available",
+      "node count specification invalid",
+      "more processors requested than permitted",
+      "invalid job array specification",
+      "unrecognized option",
+      "invalid option",
+  };
+  std::string lower(sbatch_error);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return std::any_of(std::begin(kPermanent), std::end(kPermanent),
+                     [&](const char* words) { return lower.find(words) != std::string::npos; });
+}
+
 SlurmProfile load_slurm_profile(const std::filesystem::path& file) {
   structures::Ini ini;
   try {
@@ -84,6 +124,7 @@ SlurmProfile load_slurm_profile(const std::filesystem::path& file) {
     throw InputError(e.what());
   }
   SlurmProfile profile;
+  profile.file = file;
   for (const auto& section : ini.sections) {
     if (!section.name.empty() && section.name != "slurm") {
       throw InputError(ini.where(section.line) + ": unknown section [" + section.name +
@@ -351,23 +392,31 @@ int SlurmBackend::calls(const std::string& program) const {
 }
 
 std::string SlurmBackend::submit(const Submission& submission) {
-  if (submission.argv.empty()) throw SchedulerError("job " + submission.job_id + ": empty argv");
+  if (submission.argv.empty())
+    throw SchedulerError("job " + submission.job_id + ": empty argv", true);
   std::error_code ec;
   if (!std::filesystem::is_directory(submission.directory, ec)) {
-    throw SchedulerError("job " + submission.job_id + ": no job directory " +
-                         submission.directory.string());
+    throw SchedulerError(
+        "job " + submission.job_id + ": no job directory " + submission.directory.string(), true);
   }
   std::string script;
   try {
     script = render_batch_script(profile_, submission.argv);
   } catch (const std::invalid_argument& e) {
-    throw SchedulerError("job " + submission.job_id + ": " + e.what());
+    throw SchedulerError("job " + submission.job_id + ": " + e.what(), true);
   }
   write_atomically(submission.directory / "slurm.sh", script);
   const auto result = run(sbatch_arguments(profile_, submission));
   if (result.exit_code != 0) {
-    throw SchedulerError("sbatch refused job " + submission.job_id + " (exit " +
-                         std::to_string(result.exit_code) + "): " + first_words(result.err));
+    const bool permanent = is_configuration_refusal(result.err);
+    throw SchedulerError(
+        "sbatch refused job " + submission.job_id + " (exit " + std::to_string(result.exit_code) +
+            "): " + first_words(result.err) +
+            (permanent ? "; the job's options come from the site profile " +
+                             profile_.file.string() + " (" + profile_summary(profile_) +
+                             ") and the campaign's [jobs] time_limit: fix them, then resume"
+                       : ""),
+        permanent);
   }
   return parse_sbatch_id(result.out);
 }

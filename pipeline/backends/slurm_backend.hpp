@@ -18,6 +18,7 @@ namespace ionscreen::pipeline {
 /// A site profile, section `[slurm]` of an INI file. Empty strings and zero counts mean
 /// "do not pass this option to sbatch".
 struct SlurmProfile {
+  std::filesystem::path file;        ///< where it was read from (for messages)
   std::string partition;             ///< --partition
   std::string account;               ///< --account
   std::string time_limit;            ///< --time when a submission names no limit (Slurm's format)
@@ -51,6 +52,10 @@ std::string slurm_filename_pattern(const std::string& path);
 /// --cpus-per-task: the larger of the submission's cpus and the profile's cpus_per_task.
 std::vector<std::string> sbatch_arguments(const SlurmProfile& profile,
                                           const Submission& submission);
+
+/// Whether sbatch's error output says the job's options are wrong (an invalid partition, account,
+/// QOS or time limit): a refusal trying again cannot cure, unlike a busy controller.
+bool is_configuration_refusal(std::string_view sbatch_error);
 
 /// The job id in `sbatch --parsable` output ("123" or "123;cluster"). Throws SchedulerError
 /// when it is not an id.

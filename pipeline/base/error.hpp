@@ -33,10 +33,16 @@ class InputError : public Error {
   explicit InputError(const std::string& message) : Error(ErrorKind::input, message) {}
 };
 
-/// The scheduler refused or failed a request; the message carries its own words.
+/// The scheduler refused or failed a request; the message carries its own words. A permanent
+/// refusal (an invalid partition or account, say) is not cured by trying again.
 class SchedulerError : public Error {
  public:
-  explicit SchedulerError(const std::string& message) : Error(ErrorKind::scheduler, message) {}
+  explicit SchedulerError(const std::string& message, bool permanent = false)
+      : Error(ErrorKind::scheduler, message), permanent_(permanent) {}
+  bool permanent() const { return permanent_; }
+
+ private:
+  bool permanent_;
 };
 
 /// The system refused an operation (a write on a full disk, a missing permission, a program that

@@ -105,7 +105,8 @@ void Campaign::say(const std::string& line) const {
 }
 
 std::string Campaign::submission_name(const JobRecord& job) const {
-  return "ionscreen-" + config_.name + "-" + record_.instance + "-" + job.job_id;
+  // The stored name: job names must not follow a config that names the campaign otherwise.
+  return "ionscreen-" + record_.name + "-" + record_.instance + "-" + job.job_id;
 }
 
 std::filesystem::path Campaign::job_directory(const JobRecord& job) const {
@@ -170,6 +171,11 @@ void Campaign::submit_planned() {
     for (auto& job : record_.jobs)
       if (job.state == LedgerState::planned) submit(job);
   } catch (const SchedulerError& e) {
+    if (e.permanent()) {  // the job's options are wrong: stop, fix, resume (it stays planned)
+      record_.status = std::string("stopped: ") + e.what();
+      checkpoint();
+      throw;
+    }
     scheduler_trouble("submit", e.what());
   }
 }

@@ -593,6 +593,14 @@ class Reader {
       value("engine", "name").fail("needs [engine] table", "table = <CSV of barriers>, or bvse");
     if (c.backend == BackendKind::slurm && c.slurm_profile.empty())
       c.slurm_profile = (data_directory() / "cluster/slurm/profiles/local.ini").lexically_normal();
+    // Slurm drops a backslash from sbatch's --output and --error paths, so every job's output
+    // would go to another folder and the job fail to launch (review finding D11).
+    if (c.backend == BackendKind::slurm && c.directory.string().find('\\') != std::string::npos)
+      value("campaign", "directory", false)
+          .fail(
+              "a backslash in the directory of a Slurm campaign (Slurm drops it from the job's "
+              "output paths)",
+              "a directory without '\\'");
 
     must_exist("candidates", "space", false);
     must_exist("candidates", "inputs", true);
@@ -688,7 +696,15 @@ CampaignConfig configure(const fs::path& origin, const structures::Ini& ini,
   Reader reader(origin);
   reader.apply(ini);
   for (const auto& o : overrides) reader.apply_override(o);
-  return reader.finish();
+  CampaignConfig config = reader.finish();
+  // The campaign file stores these settings as INI text: refuse what cannot be written there (a
+  // line break in a path) now, before anything is created (review finding D15).
+  try {
+    (void)to_ini(config);
+  } catch (const InputError& e) {
+    throw InputError(origin.string() + ": " + e.what());
+  }
+  return config;
 }
 
 }  // namespace
@@ -705,6 +721,54 @@ CampaignConfig load_campaign_config(const std::filesystem::path& file,
   return configure(file,
                    converting_errors([&] { return structures::read_ini(file, "campaign file"); }),
                    overrides);
+}
+
+const std::vector<ChangeableKey>& keys_resume_may_change() {
+  static const std::vector<ChangeableKey> keys = {
+      {"campaign.directory", "where the campaign is found, not what it is"},
+      {"search.batch", "how many candidates a proposal picks"},
+      {"search.batch_method", "how a batch is filled"},
+      {"search.budget", "a stop rule"},
+      {"search.target", "a stop rule"},
+      {"search.wall_clock", "a stop rule"},
+      {"dft.max_scf_steps", "a step cap: a stage goes on from where it stopped"},
+      {"dft.max_relax_steps", "a step cap"},
+      {"dft.max_neb_steps", "a step cap"},
+      {"dft.max_corrections", "how many corrections a stage may have"},
+      {"dft.site", "how programs are started on this machine"},
+      {"jobs.backend", "where jobs run"},
+      {"jobs.max_in_flight", "how many jobs run at once"},
+      {"jobs.retries", "how often a failed job is tried again"},
+      {"jobs.time_limit", "a job's wall time"},
+      {"jobs.poll", "how often the scheduler is asked"},
+      {"jobs.slurm_profile", "the cluster's submission options"},
+  };
+  return keys;
+}
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> out;
+  for (const auto& section : schema())
+    for (const auto& key : section.keys) out.push_back(section.name + "." + key.name);
+  return out;
+}
+
+std::vector<std::string> identity_keys() {
+  std::vector<std::string> out;
+  for (const auto& key : config_keys())
+    if (std::none_of(keys_resume_may_change().begin(), keys_resume_may_change().end(),
+                     [&](const ChangeableKey& k) { return k.key == key; }))
+      out.push_back(key);
+  return out;
+}
+
+std::string config_value(const CampaignConfig& config, const std::string& key) {
+  const auto dot = key.find('.');
+  for (const auto& section : schema())
+    if (section.name == key.substr(0, dot))
+      for (const auto& k : section.keys)
+        if (k.name == key.substr(dot + 1)) return k.get(config);
+  throw std::logic_error("campaign config: no key " + key);
 }
 
 std::string to_ini(const CampaignConfig& config) {

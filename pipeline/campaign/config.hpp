@@ -112,4 +112,21 @@ CampaignConfig parse_campaign_config(const std::string& text, const std::filesys
 /// snapshot, and what load_campaign_config reads back to the same config.
 std::string to_ini(const CampaignConfig& config);
 
+/// Every key of the schema, "section.key", in the order of the INI file.
+std::vector<std::string> config_keys();
+/// A key's value as the INI file writes it (paths absolute).
+std::string config_value(const CampaignConfig& config, const std::string& key);
+
+/// A setting `resume` may change, and why that is harmless.
+struct ChangeableKey {
+  std::string key;  ///< "section.key"
+  std::string why;
+};
+/// The one list of what may change between `run` and `resume` (docs/campaign_file.md, "What a
+/// resume may change"). Every other key is the campaign's identity: it changes a barrier, a
+/// decision or a job's name, and a resume with another value is refused.
+const std::vector<ChangeableKey>& keys_resume_may_change();
+/// config_keys() without keys_resume_may_change().
+std::vector<std::string> identity_keys();
+
 }  // namespace ionscreen::pipeline

@@ -2,14 +2,18 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "pipeline/base/error.hpp"
@@ -23,15 +27,27 @@ namespace {
 /// run can take (Slurm's client timeouts are tens of seconds).
 constexpr std::chrono::seconds kLockWait{90};
 
-/// " (pid N)" if the lock file names a live ionscreen process, else "" (the holder is then a
-/// scheduler command that outlived its driver).
-std::string live_holder(const std::filesystem::path& lock) {
-  std::ifstream in(lock);
-  long pid = 0;
-  if (!(in >> pid) || pid <= 0 || pid == ::getpid()) return "";
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
-  return !ec && exe.filename() == "ionscreen" ? " (pid " + std::to_string(pid) + ")" : "";
+/// " (pid N)" when a live ionscreen process holds the flock on `directory` (Linux's /proc/locks:
+/// "1: FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF"), else "" (the holder is then a
+/// scheduler command that outlived its driver, or another program).
+std::string live_holder(const std::filesystem::path& directory) {
+  struct stat info {};
+  if (::stat(directory.c_str(), &info) != 0) return "";
+  char device[64];
+  std::snprintf(device, sizeof device, "%02x:%02x:%llu", ::major(info.st_dev), ::minor(info.st_dev),
+                static_cast<unsigned long long>(info.st_ino));
+  std::ifstream locks("/proc/locks");
+  for (std::string line; std::getline(locks, line);) {
+    std::istringstream words(line);
+    std::string id, type, advisory, access, pid, where;
+    words >> id >> type >> advisory >> access >> pid >> where;
+    if (type != "FLOCK" || where != device) continue;
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/" + pid + "/exe", ec);
+    if (!ec && exe.filename() == "ionscreen" && pid != std::to_string(::getpid()))
+      return " (pid " + pid + ")";
+  }
+  return "";
 }
 
 /// The element symbols in candidate names that are formulas ("LiFeSO4F": Li Fe S O F).
@@ -47,10 +63,22 @@ std::set<std::string> formula_elements(const std::vector<std::string>& names) {
   return elements;
 }
 
-/// The record of a campaign being resumed, checked against the settings and the pool.
+/// The record of a campaign being resumed, checked against the settings and the pool. A damaged
+/// campaign.h5 (review findings D6, D7) is set aside as campaign.h5.damaged and the campaign goes
+/// on from the previous checkpoint: the jobs the lost checkpoint knew of are found again in
+/// their directories or by name, as after any crash.
 CampaignRecord resumed_record(const CampaignConfig& config, const CampaignPaths& paths,
-                              const CandidatePool& pool) {
-  CampaignRecord record = read_campaign_file(paths.campaign);
+                              const CandidatePool& pool, const CampaignEvents& events) {
+  CampaignRead read = read_campaign_file_or_previous(paths.campaign);
+  if (read.from_previous) {
+    const std::filesystem::path damaged = paths.campaign.string() + ".damaged";
+    std::filesystem::rename(paths.campaign, damaged);
+    if (events.line)
+      events.line(read.damage + "\nGoing on from the previous checkpoint " +
+                  paths.campaign.string() + ".prev; the damaged file is kept as " +
+                  damaged.string());
+  }
+  CampaignRecord record = std::move(read.record);
   const CampaignConfig before = parse_campaign_config(record.config_ini, paths.campaign);
   if (const auto diff = identity_differences(before, config); !diff.empty()) {
     std::string text;
@@ -65,33 +93,51 @@ CampaignRecord resumed_record(const CampaignConfig& config, const CampaignPaths&
   return record;
 }
 
+/// The pool of a campaign being run or resumed. A damaged candidates.h5 is set aside as
+/// candidates.h5.damaged and built again from the settings: the pool is a function of them, and
+/// a resume then checks the rebuilt pool's fingerprint against the one the campaign recorded.
+CandidatePool pool_for_run(const CampaignConfig& config, const CampaignPaths& paths,
+                           const CampaignEvents& events) {
+  const auto progress = [&](std::size_t done, std::size_t total) {
+    if (events.status)
+      events.status("building candidates " + std::to_string(done) + "/" + std::to_string(total));
+  };
+  try {
+    return open_or_build_pool(config, progress);
+  } catch (const DamagedFileError& damaged) {
+    const std::filesystem::path aside = paths.candidates.string() + ".damaged";
+    std::filesystem::rename(paths.candidates, aside);
+    if (events.line)
+      events.line(std::string(damaged.what()) + "\nBuilding the candidate pool again from " +
+                  config.file.string() + "; the damaged file is kept as " + aside.string());
+    return open_or_build_pool(config, progress);
+  }
+}
+
 }  // namespace
 
 CampaignLock::CampaignLock(const CampaignPaths& paths, BackendKind backend,
                            const std::function<void(const std::string&)>& say) {
+  // The directory itself is locked, not a file in it: a lock file can be deleted under a running
+  // driver, and a second one would take a new file's lock (review finding D16).
   const int cloexec = backend == BackendKind::slurm ? 0 : O_CLOEXEC;
-  fd_ = ::open(paths.lock.c_str(), O_RDWR | O_CREAT | cloexec, 0644);
+  fd_ = ::open(paths.directory.c_str(), O_RDONLY | O_DIRECTORY | cloexec);
   if (fd_ < 0)
-    throw IoError(paths.lock.string() + ": cannot open the campaign lock: " + std::strerror(errno));
+    throw IoError(paths.directory.string() +
+                  ": cannot open the campaign directory to lock it: " + std::strerror(errno));
   const auto deadline = std::chrono::steady_clock::now() + kLockWait;
   bool said = false;
   while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const std::string holder = live_holder(paths.lock);
+    const std::string holder = live_holder(paths.directory);
     if (!holder.empty() || std::chrono::steady_clock::now() > deadline) {
       ::close(fd_);
       throw ConflictError(paths.directory.string() + ": another ionscreen" + holder +
-                          " is running this campaign (it holds " + paths.lock.string() +
-                          "); wait for it or stop it first");
+                          " is running this campaign (it holds the directory's lock); wait for "
+                          "it or stop it first");
     }
     if (!said && say) say("waiting for a scheduler command of the previous run to finish");
     said = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
-    const std::string why = std::strerror(errno);
-    ::close(fd_);
-    throw IoError(paths.lock.string() + ": cannot write: " + why);
   }
 }
 
@@ -123,20 +169,22 @@ CampaignRun run_campaign_directory(const CampaignConfig& config, bool resuming, 
     throw InputError(config.directory.string() +
                      " holds no campaign yet: start it with 'ionscreen run " +
                      config.file.string() + "'");
-  if (!resuming && exists)
-    throw InputError(config.directory.string() + " already holds campaign '" + config.name +
-                     "': continue it with 'ionscreen resume " + config.file.string() +
-                     "', or choose another [campaign] directory");
+  if (!resuming && exists) {
+    const std::string stored = read_campaign_file(paths.campaign).name;
+    const std::string way_on =
+        stored == config.name ? "continue it with 'ionscreen resume " + config.file.string() + "'"
+                              : "it is not the campaign " + config.file.string() + " names ('" +
+                                    config.name + "'): resume it with its own campaign file";
+    throw InputError(config.directory.string() + " already holds campaign '" + stored +
+                     "': " + way_on + ", or choose another [campaign] directory");
+  }
   std::filesystem::create_directories(paths.jobs);
   const CampaignLock lock(paths, config.backend, events.line);
 
-  CandidatePool pool = open_or_build_pool(config, [&](std::size_t done, std::size_t total) {
-    if (events.status)
-      events.status("building candidates " + std::to_string(done) + "/" + std::to_string(total));
-  });
+  CandidatePool pool = pool_for_run(config, paths, events);
   if (!pool.structures.empty()) engine.check_elements(formula_elements(pool.names));
   std::optional<CampaignRecord> record;
-  if (std::filesystem::exists(paths.campaign)) record = resumed_record(config, paths, pool);
+  if (std::filesystem::exists(paths.campaign)) record = resumed_record(config, paths, pool, events);
   auto source = load_transfer_source(config, features(pool));
   SystemClock clock;
   CampaignFileStore store(paths.campaign);

@@ -18,7 +18,8 @@
 
 namespace ionscreen::pipeline {
 
-/// The lock of a campaign directory (campaign.lock, an flock), held while this object lives.
+/// The lock of a campaign directory (an flock on the directory itself), held while this object
+/// lives.
 /// Under Slurm the lock is inherited by the scheduler commands this process runs: an sbatch left
 /// running by a killed driver still holds it, so a resume waits (up to 90 s) until that
 /// submission has either reached Slurm (and is found by name) or failed, and never submits the
@@ -26,7 +27,7 @@ namespace ionscreen::pipeline {
 class CampaignLock {
  public:
   /// Takes the lock. ConflictError naming the holder's pid when another ionscreen holds it (or
-  /// anything still holds it after 90 s); IoError when the lock file cannot be opened or written.
+  /// anything still holds it after 90 s); IoError when the directory cannot be opened.
   /// `say` is told when the wait begins.
   CampaignLock(const CampaignPaths& paths, BackendKind backend,
                const std::function<void(const std::string&)>& say);

@@ -47,6 +47,10 @@ std::string candidate_status(const std::vector<const JobRecord*>& jobs) {
 }  // namespace
 
 std::filesystem::path locate_campaign_file(const std::filesystem::path& where) {
+  if (!std::filesystem::exists(where))
+    throw InputError(where.string() +
+                     ": no such campaign (give a campaign directory, its campaign.h5 or its INI "
+                     "file)");
   if (std::filesystem::is_directory(where)) return CampaignPaths(where).campaign;
   if (where.extension() == ".ini")
     return CampaignPaths(load_campaign_config(where).directory).campaign;

@@ -45,7 +45,7 @@ std::optional<TransferSource> load_transfer_source(const CampaignConfig& config,
   if (config.transfer == gp::TransferMode::none) return std::nullopt;
   std::filesystem::path file = config.transfer_source;
   if (std::filesystem::is_directory(file)) file = CampaignPaths(file).campaign;
-  const CampaignRecord source = read_campaign_file(file);
+  const CampaignRecord source = read_campaign_file_or_previous(file).record;
   const CandidatePool pool = read_pool_file(CampaignPaths(file.parent_path()).candidates);
   if (std::to_string(pool.fingerprint) != source.pool_fingerprint)
     throw InputError(file.string() + ": its candidates.h5 is not the one the campaign was run on");
@@ -75,31 +75,9 @@ std::optional<TransferSource> load_transfer_source(const CampaignConfig& config,
 std::vector<std::string> identity_differences(const CampaignConfig& before,
                                               const CampaignConfig& now) {
   std::vector<std::string> out;
-  const auto same = [&](const char* key, const std::string& a, const std::string& b) {
-    if (a != b) out.push_back(std::string(key) + ": '" + a + "' -> '" + b + "'");
-  };
-  same("campaign.carrier", before.carrier, now.carrier);
-  same("campaign.seed", std::to_string(before.seed), std::to_string(now.seed));
-  same("candidates.space", before.table.empty() ? before.space.string() : "",
-       now.table.empty() ? now.space.string() : "");
-  same("candidates.table", before.table.string(), now.table.string());
-  same("candidates.where", before.table_where, now.table_where);
-  same("search.mode", name_of(before.mode), name_of(now.mode));
-  same("search.threshold", to_string(before.threshold), to_string(now.threshold));
-  same("search.kernel", before.kernel, now.kernel);
-  same("search.acquisition", gp::to_string(before.acquisition), gp::to_string(now.acquisition));
-  same("search.initial", std::to_string(before.initial), std::to_string(now.initial));
-  same("search.transfer", gp::to_string(before.transfer), gp::to_string(now.transfer));
-  same("engine.name", name_of(before.engine.kind), name_of(now.engine.kind));
-  same("engine.barrier", name_of(before.engine.barrier), name_of(now.engine.barrier));
-  same("engine.table", before.engine.table.string(), now.engine.table.string());
-  same("engine.column", before.engine.table_column, now.engine.table_column);
-  // Every [dft] setting that changes the barriers computed; step caps, corrections and the site
-  // profile may change on resume.
-  const nlohmann::json a = dft::to_json(before.dft), b = dft::to_json(now.dft);
-  for (const auto& [key, value] : a.items()) {
-    if (key.starts_with("max_") || key == "site") continue;
-    if (value != b[key]) same(("dft." + key).c_str(), value.dump(), b[key].dump());
+  for (const auto& key : identity_keys()) {
+    const std::string a = config_value(before, key), b = config_value(now, key);
+    if (a != b) out.push_back(key + ": '" + a + "' -> '" + b + "'");
   }
   return out;
 }

@@ -41,8 +41,8 @@ struct TransferSource {
 std::optional<TransferSource> load_transfer_source(const CampaignConfig& config,
                                                    const Features& target);
 
-/// Settings that define a campaign and may not change between run and resume, as
-/// "key: 'old' -> 'new'" lines (empty: none changed).
+/// The identity keys (campaign/config.hpp identity_keys) whose values differ, as
+/// "section.key: 'old' -> 'new'" lines (empty: none changed).
 std::vector<std::string> identity_differences(const CampaignConfig& before,
                                               const CampaignConfig& now);
 

@@ -18,11 +18,7 @@ nlohmann::json bvse_job_result(const JobFile& job, const std::filesystem::path& 
                                const std::filesystem::path& inputs) {
   job.require_only({"protocol", "engine", "job_id", "structure", "carrier", "carrier_oxidation",
                     "grid_spacing", "barrier", "oxidation_states"});
-  const std::string structure = job.text("structure");
-  if (structure.empty() || structure.find('/') != std::string::npos || structure == ".." ||
-      structure == ".")
-    throw InputError(job.path().string() + ": key 'structure': '" + structure +
-                     "' must be a file name inside the job directory");
+  const std::string structure = job.file_name("structure");
   const std::string barrier = job.text("barrier", "E_1D");
   if (barrier != "E_1D" && barrier != "E_2D" && barrier != "E_3D")
     throw InputError(job.path().string() + ": key 'barrier': '" + barrier +

@@ -12,7 +12,8 @@ nlohmann::json read_json(const std::filesystem::path& file) {
   const std::string text = read_text_or_throw(file);
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // Syntax errors and numbers out of a double's range (1e400) alike: the file is unusable.
     throw InputError(file.string() + ": not valid JSON: " + e.what());
   }
 }
@@ -55,6 +56,13 @@ std::uint64_t JobFile::unsigned_integer(const std::string& key, std::uint64_t fa
   if (!value.is_number_unsigned() && !(value.is_number_integer() && value.get<std::int64_t>() >= 0))
     fail(key, "value " + json_[key].dump() + " is not a non-negative integer");
   return json_[key].get<std::uint64_t>();
+}
+
+std::string JobFile::file_name(const std::string& key) const {
+  const std::string name = text(key);
+  if (name.empty() || name.find('/') != std::string::npos || name == ".." || name == ".")
+    fail(key, "'" + name + "' must be a file name inside the job directory");
+  return name;
 }
 
 void JobFile::require_only(const std::vector<std::string>& known) const {

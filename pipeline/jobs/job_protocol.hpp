@@ -15,7 +15,8 @@ namespace ionscreen::pipeline {
 
 inline constexpr int kJobProtocolVersion = 1;
 
-/// Read and parse a JSON file; InputError naming the file and the parser's message.
+/// Read and parse a JSON file; InputError naming the file and the parser's message for anything
+/// unusable (a syntax error, a number out of a double's range such as 1e400).
 nlohmann::json read_json(const std::filesystem::path& file);
 
 /// Typed access to a key of a job file, with errors naming the file, the key, the value and what
@@ -29,6 +30,8 @@ class JobFile {
   int integer(const std::string& key, int fallback) const;
   /// A non-negative integer (e.g. a seed), up to 2^64 - 1.
   std::uint64_t unsigned_integer(const std::string& key, std::uint64_t fallback) const;
+  /// A file of the job directory: a plain file name, never a path that could lead out of it.
+  std::string file_name(const std::string& key) const;
   /// Throws if any key is not in `known` (a misspelt key must not be silently ignored).
   void require_only(const std::vector<std::string>& known) const;
   const std::filesystem::path& path() const { return file_; }

@@ -55,8 +55,8 @@ Column<R> enum_column(const char* name, E R::*field) {
           [=](R& r, const auto& s, const auto&, const auto&, std::size_t i) {
             const auto value = from_name<E>(s[i]);
             if (!value)
-              throw InputError(std::string(name) + " row " + std::to_string(i) + ": '" + s[i] +
-                               "' is not a " + name);
+              throw DamagedFileError(std::string(name) + " row " + std::to_string(i) + ": '" +
+                                     s[i] + "' is not a " + name);
             r.*field = *value;
           }};
 }
@@ -72,8 +72,8 @@ Column<JobRecord> scheduler_state_column() {
             if (s[i].empty()) return;
             r.scheduler_state = from_name<JobState>(s[i]);
             if (!r.scheduler_state)
-              throw InputError("scheduler_state row " + std::to_string(i) + ": '" + s[i] +
-                               "' is not a scheduler state");
+              throw DamagedFileError("scheduler_state row " + std::to_string(i) + ": '" + s[i] +
+                                     "' is not a scheduler state");
           }};
 }
 
@@ -174,13 +174,13 @@ std::vector<Record> read_table(const hdf5::Group& group,
     }
     if (&column == &columns.front()) rows.resize(size);
     if (size != rows.size())
-      throw InputError(group.file_name() + ": " + group.path() + "/" + column.name + " has " +
-                       std::to_string(size) + " rows, " + columns.front().name + " has " +
-                       std::to_string(rows.size()));
+      throw DamagedFileError(group.file_name() + ": " + group.path() + "/" + column.name + " has " +
+                             std::to_string(size) + " rows, " + columns.front().name + " has " +
+                             std::to_string(rows.size()));
     try {
       for (std::size_t i = 0; i < size; ++i) column.set(rows[i], s, d, n, i);
-    } catch (const InputError& e) {
-      throw InputError(group.file_name() + ": " + group.path() + "/" + e.what());
+    } catch (const DamagedFileError& e) {
+      throw DamagedFileError(group.file_name() + ": " + group.path() + "/" + e.what());
     }
   }
   return rows;
@@ -226,8 +226,8 @@ CampaignRecord read_record(const std::filesystem::path& file) {
   r.decisions = read_table(f.group("decisions"), decision_columns());
   for (const auto& p : read_table(f.group("decisions/picks"), pick_columns())) {
     if (p.decision < 0 || static_cast<std::size_t>(p.decision) >= r.decisions.size())
-      throw InputError(file.string() + ": /decisions/picks names decision " +
-                       std::to_string(p.decision) + ", which does not exist");
+      throw DamagedFileError(file.string() + ": /decisions/picks names decision " +
+                             std::to_string(p.decision) + ", which does not exist");
     r.decisions[static_cast<std::size_t>(p.decision)].picks.push_back(
         {p.candidate, p.acquisition, p.mean, p.variance});
   }
@@ -289,15 +289,27 @@ CampaignRecord read_campaign_file(const std::filesystem::path& file) {
   try {
     return read_record(file);
   } catch (const hdf5::Error& e) {
-    const std::filesystem::path prev = file.string() + ".prev";
-    throw InputError(file.string() + ": damaged or not a campaign file: " + e.what() +
-                     (std::filesystem::exists(prev)
-                          ? "\nThe previous checkpoint is " + prev.string() +
-                                "; to resume from it: cp " + prev.string() + " " + file.string()
-                          : std::string()));
+    throw DamagedFileError(file.string() + ": damaged or not a campaign file: " + e.what());
   } catch (const std::out_of_range&) {
-    throw InputError(file.string() +
-                     ": damaged campaign file: an empty /config/ini or /optimizer/state");
+    throw DamagedFileError(file.string() +
+                           ": damaged campaign file: an empty /config/ini or /optimizer/state");
+  }
+}
+
+CampaignRead read_campaign_file_or_previous(const std::filesystem::path& file) {
+  const std::filesystem::path prev = file.string() + ".prev";
+  try {
+    return {read_campaign_file(file), false, ""};
+  } catch (const DamagedFileError& damaged) {
+    if (!std::filesystem::exists(prev))
+      throw DamagedFileError(std::string(damaged.what()) + "\nThere is no previous checkpoint (" +
+                             prev.string() + ") to go back to.");
+    try {
+      return {read_campaign_file(prev), true, damaged.what()};
+    } catch (const DamagedFileError& also) {
+      throw DamagedFileError(std::string(damaged.what()) +
+                             "\nThe previous checkpoint is damaged too: " + also.what());
+    }
   }
 }
 

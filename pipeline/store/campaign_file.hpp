@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pipeline/backends/backend.hpp"
+#include "pipeline/base/error.hpp"
 
 namespace ionscreen::pipeline {
 
@@ -19,12 +20,11 @@ inline constexpr int kCampaignSchemaVersion = 1;
 
 /// The campaign directory's files.
 struct CampaignPaths {
-  std::filesystem::path directory, campaign, candidates, lock, jobs;
+  std::filesystem::path directory, campaign, candidates, jobs;
   explicit CampaignPaths(const std::filesystem::path& dir)
       : directory(dir),
         campaign(dir / "campaign.h5"),
         candidates(dir / "candidates.h5"),
-        lock(dir / "campaign.lock"),
         jobs(dir / "jobs") {}
 };
 
@@ -105,9 +105,26 @@ struct CampaignRecord {
 /// link /candidates points to candidates.h5 in the same folder.
 void write_campaign_file(const CampaignRecord& record, const std::filesystem::path& file);
 
-/// Read a campaign file. InputError naming the file and what is wrong for a file that is not
-/// HDF5, truncated or damaged (with the hint to restore the .prev copy if there is one), not an
-/// ionscreen campaign, or from a newer schema.
+/// A campaign or pool file whose bytes are damaged or cut: its checksum fails, HDF5 cannot read
+/// it, or its tables do not fit together.
+class DamagedFileError : public InputError {
+ public:
+  explicit DamagedFileError(const std::string& message) : InputError(message) {}
+};
+
+/// Read a campaign file. DamagedFileError naming the file and what is wrong for a file that is
+/// not HDF5, truncated or damaged (a checksum that does not match: store/hdf5_file.hpp);
+/// InputError for a file that is not an ionscreen campaign, or from a newer schema.
 CampaignRecord read_campaign_file(const std::filesystem::path& file);
+
+/// What read_campaign_file_or_previous read.
+struct CampaignRead {
+  CampaignRecord record;
+  bool from_previous = false;  ///< `file` was damaged: this is `file`.prev, one checkpoint older
+  std::string damage;          ///< why `file` could not be read (from_previous only)
+};
+/// `file`, or, when it is damaged, the previous checkpoint `file`.prev if that reads whole
+/// (nothing is changed on disk). DamagedFileError naming both when neither reads.
+CampaignRead read_campaign_file_or_previous(const std::filesystem::path& file);
 
 }  // namespace ionscreen::pipeline

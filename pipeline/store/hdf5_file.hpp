@@ -20,6 +20,7 @@
 /// Reading with the wrong element kind or rank (doubles from an integer dataset, a 2-D dataset
 /// as 1-D) is an Error too, never a silent conversion. Destructors never throw; call
 /// File::close() to see close errors.
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -48,6 +49,18 @@ class Error : public IoError {
   std::string file_;
   std::string object_;
 };
+
+/// A file written by write_file_atomically whose bytes no longer match the checksum written with
+/// them (truncated, or changed since).
+class ChecksumError : public Error {
+ public:
+  ChecksumError(const std::string& message, std::string file)
+      : Error(message, std::move(file), "") {}
+};
+
+/// The user block at the start of every file write_file_atomically writes: the checksum of the
+/// rest (HDF5 skips the first kUserBlock bytes).
+inline constexpr std::size_t kUserBlock = 512;
 
 /// A dense row-major matrix of doubles: element (i, j) is values[i * cols + j].
 struct Matrix {
@@ -110,8 +123,6 @@ class Group {
 
   /// True if `path` names an object (a missing intermediate group gives false, not an Error).
   bool exists(const std::string& path) const;
-  /// Unlinks an object (HDF5 does not return the space to the file system).
-  void remove(const std::string& path);
   /// A link at `path` to `target_object` in another file (HDF5 looks for a relative
   /// `target_file` next to this file). Nothing is opened until the link is followed.
   void create_external_link(const std::string& path, const std::string& target_file,
@@ -153,13 +164,11 @@ class Group {
 /// An open HDF5 file, which is also its root group.
 class File : public Group {
  public:
-  /// Creates `file`, replacing any existing file (truncate).
-  static File create(const std::filesystem::path& file);
-  /// Opens an existing file read-only. A missing file, a file that is not HDF5 or one that is
-  /// truncated gives an Error naming the file ("not an HDF5 file or truncated").
+  /// Opens a file written by write_file_atomically, read-only: it is read whole and its checksum
+  /// verified before HDF5 sees it, then read from memory. A missing file is an Error ("no such
+  /// file"); a file without the checksum block (not HDF5, truncated at its start, or written by
+  /// another program) or whose bytes do not match it is a ChecksumError naming the file.
   static File open_read_only(const std::filesystem::path& file);
-  /// As open_read_only, for reading and writing.
-  static File open_read_write(const std::filesystem::path& file);
 
   File(File&&) noexcept = default;
   File& operator=(File&&) noexcept = default;
@@ -173,25 +182,32 @@ class File : public Group {
   /// Groups, datasets and attribute sets of this file still open (the file itself not counted).
   std::size_t open_objects() const;
 
+  /// The HDF5 identifier (for the wrapper's own functions).
+  Handle handle() const { return id_; }
+  /// Takes ownership of an open file identifier.
+  static File adopt(Handle id, std::string file) { return File(id, std::move(file)); }
+
  private:
   File(Handle id, std::string file);
 };
 
 /// Replaces `target` atomically with a new HDF5 file filled by `fill`.
 ///
-/// Steps: create `<target>.tmp` (a stale one from an earlier crash is overwritten), call fill,
-/// flush and close it, fsync it, rename it over `target` (POSIX rename: atomic within one file
-/// system), fsync the directory so the rename itself is durable.
+/// Steps: the file is made in memory (HDF5's core driver) and filled by `fill`; its bytes are
+/// written after a user block of kUserBlock bytes holding their checksum (FNV-1a 64) and length,
+/// to `<target>.tmp` with plain write() calls (a stale one from an earlier crash is replaced),
+/// which is fsynced and renamed over `target` (POSIX rename: atomic within one file system);
+/// then the directory is fsynced so the rename itself is durable. h5py, h5dump and any HDF5
+/// reader skip the user block; open_read_only verifies it.
 ///
 /// Guarantee: at every instant, `target` is either the complete old file (or absent, if there
 /// was none) or the complete new one; a crash never leaves a half-written `target`. If `fill` or
 /// any step before the rename throws, the exception propagates, `target` is untouched and
-/// `<target>.tmp` is removed. If the directory fsync fails after the rename, an Error is thrown
-/// though `target` already holds the new file (its durability across a power loss is then
-/// unknown). Only one writer per target at a time (they would share the .tmp name). A crash
-/// (SIGKILL, power loss) before the rename can leave `<target>.tmp` behind; it is never read and
-/// the next call replaces it. `fill` must not keep Groups or Attributes of the file alive after
-/// it returns (Error: the file could not be closed before the rename).
+/// `<target>.tmp` is removed. A full disk is an Error with the system's words ("No space left
+/// on device"), and HDF5 holds nothing open afterwards. If the directory fsync fails after the
+/// rename, an Error is thrown though `target` already holds the new file. Only one writer per
+/// target at a time (they would share the .tmp name). `fill` must not keep Groups or Attributes
+/// of the file alive after it returns (Error: the file could not be closed).
 void write_file_atomically(const std::filesystem::path& target,
                            const std::function<void(File&)>& fill);
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "pipeline/base/error.hpp"
+#include "pipeline/store/campaign_file.hpp"
 #include "pipeline/store/hdf5_file.hpp"
 
 namespace ionscreen::pipeline {
@@ -25,10 +26,10 @@ CandidatePool read_checked(const std::filesystem::path& file) {
   pool.descriptor_names = g.read_strings("descriptor_names");
   const hdf5::Matrix m = g.read_matrix("descriptors");
   if (m.rows != pool.names.size() || m.cols != pool.descriptor_names.size())
-    throw InputError(file.string() + ": /candidates/descriptors is " + std::to_string(m.rows) +
-                     " x " + std::to_string(m.cols) + ", expected " +
-                     std::to_string(pool.names.size()) + " x " +
-                     std::to_string(pool.descriptor_names.size()));
+    throw DamagedFileError(file.string() + ": /candidates/descriptors is " +
+                           std::to_string(m.rows) + " x " + std::to_string(m.cols) + ", expected " +
+                           std::to_string(pool.names.size()) + " x " +
+                           std::to_string(pool.descriptor_names.size()));
   pool.descriptors.resize(static_cast<Eigen::Index>(m.rows), static_cast<Eigen::Index>(m.cols));
   for (std::size_t i = 0; i < m.rows; ++i)
     for (std::size_t j = 0; j < m.cols; ++j)
@@ -38,9 +39,9 @@ CandidatePool read_checked(const std::filesystem::path& file) {
   pool.excluded = g.read_strings("excluded");
   pool.fingerprint = fingerprint(pool);
   if (std::to_string(pool.fingerprint) != a.read_string("fingerprint"))
-    throw InputError(file.string() +
-                     ": the candidate pool does not match its fingerprint "
-                     "(the file was changed or damaged)");
+    throw DamagedFileError(file.string() +
+                           ": the candidate pool does not match its fingerprint "
+                           "(the file was changed or damaged)");
   return pool;
 }
 
@@ -73,9 +74,10 @@ CandidatePool read_pool_file(const std::filesystem::path& file) {
   try {
     return read_checked(file);
   } catch (const hdf5::Error& e) {
-    throw InputError(file.string() + ": damaged or not a candidate pool: " + e.what() +
-                     "\nIt never changes once written: remove it and it is built again from the "
-                     "campaign's settings by the next 'ionscreen enumerate', 'run' or 'resume'");
+    throw DamagedFileError(
+        file.string() + ": damaged or not a candidate pool: " + e.what() +
+        "\nIt is a function of the campaign's settings: 'ionscreen resume' builds it again "
+        "(keeping this file as candidates.h5.damaged)");
   }
 }
 

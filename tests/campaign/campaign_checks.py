@@ -13,6 +13,8 @@ import sys
 
 import h5py
 
+from campaign_support import ledger
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 LOCAL_SLURM = os.path.join(ROOT, "cluster", "slurm", "local-slurm.sh")
@@ -157,6 +159,91 @@ def check_ledger(c, jobs, names, truth, retries, where=""):
             c.check(earlier["state"] == "failed",
                     f"{tag}{earlier['job_id']} is {earlier['state']} but attempt {earlier['attempt'] + 1} follows")
     return by_candidate
+
+# ------------------------------------------------------------------------------ killed campaigns
+RANK = {"planned": 0, "submitted": 1, "done": 2, "failed": 2}
+
+
+def check_progress(c, camp, truth, retries, where, slurm_ids=False):
+    """The checks after a kill and a resume, against what earlier steps saw. `camp` has h5, dir,
+    previous (job id -> ledger row at the previous step) and results (job id -> E_b of every
+    valid result.json seen); both are updated. Returns the ledger, or None without a file.
+      - campaign.h5 opens with h5py and its ledger is consistent (check_ledger);
+      - nothing went backwards: every row is still there, no state regressed (planned <
+        submitted < done | failed), done E_b unchanged, a recorded scheduler id never forgotten;
+      - no result lost: every job directory holding a valid result.json whose job is done has
+        the same E_b, no job with a valid result.json is recorded as failed, and every job
+        directory belongs to a ledger row."""
+    if not os.path.exists(camp.h5):
+        c.check(not camp.previous, f"{where}: campaign.h5 vanished after it had existed")
+        return None
+    try:
+        _, names, _ = read_campaign(camp.h5)
+        jobs = ledger(camp.h5)
+    except Exception as e:  # noqa: BLE001 - any failure to read is the finding
+        c.check(False, f"{where}: campaign.h5 does not open with h5py: {e!r}")
+        return None
+    check_ledger(c, jobs, names, truth, retries, where)
+    current = {j["job_id"]: j for j in jobs}
+    for job_id, before in camp.previous.items():
+        now = current.get(job_id)
+        if now is None:
+            c.check(False, f"{where}: ledger row {job_id} ({before['state']}) disappeared")
+            continue
+        c.check(RANK[now["state"]] >= RANK[before["state"]] and
+                not (before["state"] in ("done", "failed") and now["state"] != before["state"]),
+                f"{where}: {job_id} went from {before['state']} back to {now['state']}")
+        if before["state"] == "done":
+            c.check(now["e_b"] == before["e_b"], f"{where}: {job_id} E_b changed {before['e_b']} -> {now['e_b']}")
+        if before["scheduler_id"]:
+            c.check(bool(now["scheduler_id"]), f"{where}: {job_id} forgot its scheduler id {before['scheduler_id']}")
+    for j in jobs:
+        if slurm_ids and j["state"] in ("submitted", "done", "failed") and j["scheduler_id"]:
+            c.check(j["scheduler_id"].isdigit(), f"{where}: {j['job_id']}: scheduler id {j['scheduler_id']!r} "
+                    "is not a Slurm job id")
+    jobs_dir = os.path.join(camp.dir, "jobs")
+    for entry in sorted(os.listdir(jobs_dir)) if os.path.isdir(jobs_dir) else []:
+        c.check(entry in current, f"{where}: job directory jobs/{entry} has no ledger row")
+        e_b = valid_result(os.path.join(jobs_dir, entry))
+        if e_b is None:
+            continue
+        if entry in camp.results:
+            c.check(camp.results[entry] == e_b, f"{where}: jobs/{entry}/result.json changed its E_b")
+        camp.results[entry] = e_b
+        row = current.get(entry)
+        if row is not None and row["state"] == "done":
+            c.check(row["e_b"] == e_b, f"{where}: {entry} done with E_b {row['e_b']}, result.json says {e_b}")
+        if row is not None and row["state"] == "failed":
+            c.check(False, f"{where}: result lost: {entry} is recorded failed ({row['reason']!r}) but its "
+                    f"result.json holds E_b {e_b}")
+    camp.previous = current
+    return jobs
+
+
+def check_finished(c, camp, where):
+    """A campaign that ended by itself: finished status, no row in flight, every valid result.json
+    ever seen recorded as done with its E_b, the optimiser's observations and failures exactly the
+    ledger's. Returns (root attributes, ledger, {candidate: E_b}, candidates failed for good)."""
+    attrs, _, opt = read_campaign(camp.h5)
+    jobs = ledger(camp.h5)
+    c.check(str(attrs["status"]).startswith("finished"), f"{where}: status {attrs['status']!r}")
+    unfinished = [j["job_id"] for j in jobs if j["state"] not in ("done", "failed")]
+    c.check(not unfinished, f"{where}: rows not done or failed in a finished campaign: {unfinished}")
+    current = {j["job_id"]: j for j in jobs}
+    for job_id, e_b in sorted(camp.results.items()):
+        row = current.get(job_id)
+        c.check(row is not None and row["state"] == "done" and row["e_b"] == e_b,
+                f"{where}: {job_id} has a valid result.json (E_b {e_b}) but is "
+                f"{row['state'] if row else 'not in the ledger'}")
+    done = {j["candidate"]: j["e_b"] for j in jobs if j["state"] == "done"}
+    last = {}
+    for j in sorted(jobs, key=lambda j: j["attempt"]):
+        last[j["candidate"]] = j
+    failed_for_good = sorted(k for k, j in last.items() if j["state"] == "failed")
+    c.check(opt["observations"] == done, f"{where}: optimizer observations differ from the done rows")
+    c.check(sorted(opt["failed"]) == failed_for_good,
+            f"{where}: optimizer failed {sorted(opt['failed'])} != {failed_for_good}")
+    return attrs, jobs, done, failed_for_good
 
 
 # ------------------------------------------------------------------------------ processes

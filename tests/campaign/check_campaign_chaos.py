@@ -45,9 +45,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from campaign_checks import (LOCAL_PROFILE, LocalSlurm, check_exactly_once, check_ledger,  # noqa: E402
-                             job_name_prefix, read_campaign, show_step, valid_result)
-from campaign_support import Checks, ledger, synthetic_table, write_ini  # noqa: E402
+from campaign_checks import (LOCAL_PROFILE, LocalSlurm, check_exactly_once, check_finished,  # noqa: E402
+                             check_progress, job_name_prefix, read_campaign, show_step)
+from campaign_support import Checks, synthetic_table, write_ini  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("ionscreen")
@@ -71,7 +71,6 @@ c = Checks()
 rng = random.Random(args.seed)
 t_all = time.time()
 RETRIES = 2
-RANK = {"planned": 0, "submitted": 1, "done": 2, "failed": 2}
 table = os.path.join(work, "table.csv")
 truth = synthetic_table(table, rows=args.rows, seed=11)
 base_name = f"chaos-s{args.seed}-p{os.getpid()}"
@@ -94,7 +93,7 @@ class Campaign:
         self.dir = os.path.join(work, f"campaign{index}")
         self.ini = os.path.join(work, f"campaign{index}.ini")
         self.h5 = os.path.join(self.dir, "campaign.h5")
-        self.previous = {}      # job id -> ledger row at the previous step
+        self.previous = {}      # job id -> ledger row at the previous step (check_progress)
         self.results = {}       # job id -> E_b of every valid result.json ever seen
         write_ini(self.ini, table, self.dir, {
             "campaign.name": self.name,
@@ -149,75 +148,16 @@ def count_events(stdout_path):
 
 
 def check_step(camp, where):
-    """The checks after every step. Returns the ledger, or None when there is no campaign file."""
+    """The checks after every step (campaign_checks.check_progress). Returns the ledger, or None."""
     if not os.path.exists(camp.h5):
         stats["no_campaign_file"] += 1
-        c.check(not camp.previous, f"{where}: campaign.h5 vanished after it had existed")
-        return None
-    try:
-        attrs, names, opt = read_campaign(camp.h5)
-        jobs = ledger(camp.h5)
-    except Exception as e:  # noqa: BLE001 - any failure to read is the finding
-        c.check(False, f"{where}: campaign.h5 does not open with h5py: {e!r}")
-        return None
-    check_ledger(c, jobs, names, truth, RETRIES, where)
-    current = {j["job_id"]: j for j in jobs}
-    for job_id, before in camp.previous.items():
-        now = current.get(job_id)
-        if now is None:
-            c.check(False, f"{where}: ledger row {job_id} ({before['state']}) disappeared")
-            continue
-        c.check(RANK[now["state"]] >= RANK[before["state"]] and
-                not (before["state"] in ("done", "failed") and now["state"] != before["state"]),
-                f"{where}: {job_id} went from {before['state']} back to {now['state']}")
-        if before["state"] == "done":
-            c.check(now["e_b"] == before["e_b"], f"{where}: {job_id} E_b changed {before['e_b']} -> {now['e_b']}")
-        if before["scheduler_id"]:
-            c.check(bool(now["scheduler_id"]), f"{where}: {job_id} forgot its scheduler id {before['scheduler_id']}")
-    for j in jobs:
-        if j["state"] in ("submitted", "done", "failed") and j["scheduler_id"]:
-            c.check(j["scheduler_id"].isdigit(), f"{where}: {j['job_id']}: scheduler id {j['scheduler_id']!r} "
-                    "is not a Slurm job id")
-    jobs_dir = os.path.join(camp.dir, "jobs")
-    for entry in sorted(os.listdir(jobs_dir)) if os.path.isdir(jobs_dir) else []:
-        c.check(entry in current, f"{where}: job directory jobs/{entry} has no ledger row")
-        e_b = valid_result(os.path.join(jobs_dir, entry))
-        if e_b is None:
-            continue
-        if entry in camp.results:
-            c.check(camp.results[entry] == e_b, f"{where}: jobs/{entry}/result.json changed its E_b")
-        camp.results[entry] = e_b
-        row = current.get(entry)
-        if row is not None and row["state"] == "done":
-            c.check(row["e_b"] == e_b, f"{where}: {entry} done with E_b {row['e_b']}, result.json says {e_b}")
-        if row is not None and row["state"] == "failed":
-            c.check(False, f"{where}: result lost: {entry} is recorded failed ({row['reason']!r}) but its "
-                    f"result.json holds E_b {e_b}")
-    camp.previous = current
-    return jobs
+    return check_progress(c, camp, truth, RETRIES, where, slurm_ids=True)
 
 
 def finish_campaign(camp, slurm, where, inject=False):
     """A campaign that ended by itself: final state, results, optimiser, and exactly-once."""
-    attrs, names, opt = read_campaign(camp.h5)
-    jobs = ledger(camp.h5)
-    c.check(str(attrs["status"]).startswith("finished"), f"{where}: status {attrs['status']!r}")
-    unfinished = [j["job_id"] for j in jobs if j["state"] not in ("done", "failed")]
-    c.check(not unfinished, f"{where}: rows not done or failed in a finished campaign: {unfinished}")
+    attrs, jobs, done, failed_for_good = check_finished(c, camp, where)
     current = {j["job_id"]: j for j in jobs}
-    for job_id, e_b in sorted(camp.results.items()):
-        row = current.get(job_id)
-        c.check(row is not None and row["state"] == "done" and row["e_b"] == e_b,
-                f"{where}: {job_id} has a valid result.json (E_b {e_b}) but is "
-                f"{row['state'] if row else 'not in the ledger'}")
-    done = {j["candidate"]: j["e_b"] for j in jobs if j["state"] == "done"}
-    last = {}
-    for j in sorted(jobs, key=lambda j: j["attempt"]):
-        last[j["candidate"]] = j
-    failed_for_good = sorted(k for k, j in last.items() if j["state"] == "failed")
-    c.check(opt["observations"] == done, f"{where}: optimizer observations differ from the done rows")
-    c.check(sorted(opt["failed"]) == failed_for_good,
-            f"{where}: optimizer failed {sorted(opt['failed'])} != {failed_for_good}")
     stats["jobs"] += len(jobs)
     stats["lost"] += sum(1 for j in jobs if j["reason"].startswith("lost"))
     if inject:

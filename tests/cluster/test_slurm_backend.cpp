@@ -240,6 +240,27 @@ TEST_CASE("slurm: parsers and state mapping on recorded Slurm output", "[unit][s
   CHECK(sc[0].exit_code == "0:1");
 }
 
+TEST_CASE("slurm: sbatch's refusals that trying again cannot cure", "[unit][slurm]") {
+  // Recorded from Slurm 22.05 (local-slurm.sh) and slurm_errno.c.
+  for (const char* permanent :
+       {"sbatch: error: invalid partition specified: gpu\nsbatch: error: Batch job submission "
+        "failed: Invalid partition name specified",
+        "sbatch: error: Invalid --time specification",
+        "sbatch: error: Batch job submission failed: Invalid account or account/partition "
+        "combination specified",
+        "sbatch: error: Batch job submission failed: Requested node configuration is not "
+        "available"})
+    CHECK(is_configuration_refusal(permanent));
+  for (const char* transient :
+       {"sbatch: error: Batch job submission failed: Socket timed out on send/recv operation",
+        "sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect "
+        "failure)",
+        "sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying",
+        "sbatch: error: Batch job submission failed: Job violates accounting/QOS policy (job "
+        "submit limit, user's size and/or time limits)"})
+    CHECK_FALSE(is_configuration_refusal(transient));
+}
+
 TEST_CASE("slurm: poll with a fake runner: one squeue, one sacct, invalid ids, fallback",
           "[unit][slurm]") {
   std::vector<std::vector<std::string>> seen;
@@ -312,8 +333,16 @@ TEST_CASE("slurm: a failing job is failed and a refused submission throws",
   auto profile = local_profile();
   profile.partition = "no-such-partition";
   SlurmBackend refusing(profile);
-  CHECK_THROWS_WITH(refusing.submit(make_submission("ionscreen-test-refused", dir, {"/bin/true"})),
-                    Catch::Contains("invalid partition"));
+  // Review finding D12: a wrong partition was retried for ever. It is a permanent refusal that
+  // names the profile file.
+  try {
+    refusing.submit(make_submission("ionscreen-test-refused", dir, {"/bin/true"}));
+    FAIL("sbatch accepted a job for a partition that does not exist");
+  } catch (const SchedulerError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("invalid partition") && Catch::Contains("local.ini") &&
+                             Catch::Contains("partition = no-such-partition"));
+    CHECK(e.permanent());
+  }
   fs::remove_all(dir.parent_path());
 }
 

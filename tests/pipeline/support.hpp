@@ -2,6 +2,8 @@
 // Shared support for the pipeline tests.
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,7 +14,7 @@ namespace ionscreen::pipeline::testing {
 
 /// The whole content of a file ("" if it cannot be read).
 inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
+  std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};
 }
 

@@ -406,6 +406,15 @@ extra = electrons.mixing_beta=0.3, system.nosym=.true.
   CHECK_THAT(file_error("[dft]\nfunctionl = PBE\n"), Contains("did you mean 'functional'?"));
 }
 
+TEST_CASE("campaign config: a Slurm campaign's directory holds no backslash", "[unit][config]") {
+  // Review finding D11: Slurm dropped the backslash from --output, and every job failed to launch.
+  CHECK_THAT(file_error("[campaign]\ndirectory = runs/b\\x\n[jobs]\nbackend = slurm\n"),
+             Contains("[campaign] directory") && Contains("backslash") &&
+                 Contains("a directory without '\\'"));
+  CHECK(parsed("[campaign]\ndirectory = runs/b\\x\n").directory.string().find('\\') !=
+        std::string::npos);  // the local backend has no such limit
+}
+
 TEST_CASE("campaign config: thresholds", "[unit][config]") {
   CHECK_THAT(file_error("[search]\nthreshold = abc\n"),
              Contains(":2: [search] threshold = 'abc':") && Contains("q0.05") && Contains("5%"));

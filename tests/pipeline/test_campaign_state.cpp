@@ -106,6 +106,8 @@ class FakeScheduler : public pl::Backend {
       : engine_(engine), store_(dynamic_cast<const MemoryStore*>(store)) {}
 
   std::string submit(const pl::Submission& s) override {
+    if (refuse_for_good)
+      throw pl::SchedulerError("sbatch: error: invalid partition specified: gpu", true);
     if (refuse > 0) {
       --refuse;
       throw pl::SchedulerError("sbatch: error: Slurm controller not responding");
@@ -176,8 +178,9 @@ class FakeScheduler : public pl::Backend {
   std::map<std::string, Job> jobs;
   std::vector<pl::Submission> submissions;
   int next_id = 1;
-  int refuse = 0;        ///< refuse this many submissions
-  int refuse_polls = 0;  ///< fail this many polls
+  int refuse = 0;                ///< refuse this many submissions
+  int refuse_polls = 0;          ///< fail this many polls
+  bool refuse_for_good = false;  ///< refuse every submission as a configuration error
   int polls = 0;
   std::size_t largest_poll = 0;  ///< most ids asked about in one call
   bool planned_before_submit = true;
@@ -329,6 +332,20 @@ TEST_CASE("campaign: scheduler errors are retried with a growing delay", "[unit]
   CHECK(complaints == 5);
   // Back-off 1, 2, 4 s for the submissions: at least 7 s of waiting before the first job ran.
   CHECK(rig.clock.now() - start >= 7.0);
+}
+
+TEST_CASE("campaign: a refusal trying again cannot cure stops the run, the job still planned",
+          "[unit][campaign]") {
+  // Review finding D12: a wrong partition was retried for ever.
+  Rig rig(test_config());
+  rig.scheduler.refuse_for_good = true;
+  auto campaign = rig.campaign();
+  CHECK_THROWS_AS(campaign.run(), pl::SchedulerError);
+  const auto& saved = rig.store.saved.back();
+  CHECK_THAT(saved.status, Contains("stopped: ") && Contains("invalid partition"));
+  CHECK(count(saved, pl::LedgerState::planned) == 2);  // a resume after the fix submits them
+  CHECK(rig.scheduler.submissions.empty());
+  CHECK(rig.clock.waits == 0);  // no back-off: it ends at once
 }
 
 TEST_CASE("campaign: stop rules", "[unit][campaign]") {

@@ -129,6 +129,9 @@ TEST_CASE("read_outcome: an unusable result is a retryable failure naming file a
       {"done\n", R"({"job_id": "c1-a1", "E_b": null})", "E_b null is not a number"},
       {"done\n", R"({"job_id": "c1-a1", "E_b": "nan"})", "E_b \"nan\" is not a number"},
       {"done\n", R"({"job_id": "c1-a1", "E_b": "0.4 eV"})", "is not a number"},
+      // Review finding D1: a number out of a double's range wedged every resume.
+      {"done\n", R"({"job_id": "c1-a1", "E_b": 1e400})", "not valid JSON"},
+      {"done\n", R"({"job_id": "c1-a1", "E_b": -1e309})", "number overflow"},
       {"finished\n", "", "'finished' is not a status"},
   };
   for (const Case& c : cases) {

@@ -245,3 +245,15 @@ TEST_CASE("injected faults in a table job: fail leaves status running, garbage a
     }
   }
 }
+
+TEST_CASE("a job.json with a number out of range fails naming the file", "[unit][job]") {
+  // Review finding D1: nlohmann's out_of_range escaped as "[json.exception.out_of_range.406]"
+  // without the file's name.
+  const fs::path dir = fresh_dir("overflow");
+  write_atomically(dir / "job.json",
+                   R"({"protocol": 1, "engine": "table", "job_id": "c3-a1", "seed": 1e400})");
+  CHECK_FALSE(run_builtin_job(dir, "unused-inputs"));
+  const std::string status = slurp(dir / "status");
+  CHECK_THAT(status, Catch::Contains("failed: ") && Catch::Contains((dir / "job.json").string()) &&
+                         Catch::Contains("not valid JSON"));
+}

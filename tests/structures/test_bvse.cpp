@@ -307,3 +307,20 @@ TEST_CASE("BVSE of the LiFeSO4F tavorite prototype", "[unit][bvse]") {
     CHECK_THROWS_AS(write_cube(c, no_grid), InputError);
   }
 }
+
+TEST_CASE("bvse: a grid too large to compute is refused before anything is allocated",
+          "[unit][bvse]") {
+  // Review finding D9: a long cell ran for hours. A 400 Å cell at 0.05 Å would need 8000 x 92 x
+  // 92 points; the limit is 2e7.
+  Crystal crystal;
+  crystal.name = "long";
+  crystal.lattice << 400, 0, 0, 0, 4.61, 0, 0, 0, 4.61;
+  crystal.sites = {{"Li", {0, 0, 0}, 1, "Li1"}, {"O", {0.5, 0.5, 0.5}, -2, "O1"}};
+  const auto elements = ElementTable::load(kSource / "inputs/elements");
+  const auto tables = BvseTables::load(kSource / "inputs/bvse", elements);
+  BvseOptions options;
+  options.grid_spacing = 0.05;
+  CHECK_THROWS_WITH(
+      bvse_barriers(crystal, "Li", 1, tables, options),
+      Catch::Contains("long") && Catch::Contains("grid points") && Catch::Contains("coarser grid"));
+}

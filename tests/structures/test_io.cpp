@@ -12,6 +12,7 @@
 #include "structures/cif.hpp"
 #include "structures/crystal.hpp"
 #include "structures/error.hpp"
+#include "structures/number_text.hpp"
 #include "structures/partial_occupancy.hpp"
 #include "structures/poscar.hpp"
 #include "structures/xyz.hpp"
@@ -613,4 +614,63 @@ TEST_CASE("files written for the independent readers", "[unit][io]") {
     CHECK(max_site_shift(*crystals[i], back) < 1e-6);
   }
   if (!keep) std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("non-finite, absurd numbers and absurd cells are refused naming file and line",
+          "[unit][io]") {
+  // Review finding D8: NaN coordinates gave a barrier; D9: a cell length typo (4610000.0 for
+  // 4.61) ran BVSE for ever. Every reader now refuses them where they stand.
+  const std::string cell =
+      "_cell_length_a 4.61\n_cell_length_b 4.61\n_cell_length_c 4.61\n"
+      "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n";
+  const std::string sites_head =
+      "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n";
+  for (const char* bad : {"nan", "-nan", "inf", "-inf", "1e309", "2e6"})
+    CHECK_THAT(
+        cif_error("data_x\n" + cell + sites_head + "Li1 0 0 " + bad + "\n"),
+        Contains("bad.cif:13") && Contains(std::string("'") + bad + "'") && Contains("finite"));
+  CHECK_THAT(cif_error("data_x\n_cell_length_a 4610000.0\n" + cell.substr(cell.find('\n') + 1) +
+                       sites_head + "Li1 0 0 0\n"),
+             Contains("bad.cif:2") && Contains("4610000.0"));
+  CHECK_THAT(cif_error("data_x\n_cell_length_a 600\n" + cell.substr(cell.find('\n') + 1) +
+                       sites_head + "Li1 0 0 0\n"),
+             Contains("bad.cif:2") && Contains("cell vector a is 600") && Contains("at most 500"));
+  CHECK_THAT(cif_error("data_x\n" + cell +
+                       "loop_\n_atom_type_symbol\n_atom_type_oxidation_number\nLi 100000\n" +
+                       "loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n"
+                       "_atom_site_fract_y\n_atom_site_fract_z\nLi1 Li 0 0 0\n"),
+             Contains("bad.cif:11") && Contains("not an oxidation state"));
+
+  const std::string head = "Li2O\n1.0\n4.61 0 0\n0 4.61 0\n0 0 4.61\nO Li\n1 1\nDirect\n";
+  CHECK_THAT(poscar_error(head + "0 0 0\n0.5 0.5 nan\n"),
+             Contains("bad.vasp:10") && Contains("nan"));
+  CHECK_THAT(poscar_error("Li2O\n1.0\n4.61 0 0\n0 inf 0\n0 0 4.61\nO Li\n1 1\nDirect\n0 0 0\n"
+                          "0.5 0.5 0.5\n"),
+             Contains("bad.vasp:4") && Contains("inf"));
+  CHECK_THAT(poscar_error("Li2O\n1.0\n4.61 0 0\n0 4.61 0\n0.25 0.25 0.001\nO Li\n1 1\nDirect\n"
+                          "0 0 0\n0.5 0.5 0.5\n"),
+             Contains("bad.vasp:3") && Contains("wide between two faces"));
+  CHECK_THAT(error_of([] {
+               parse_extxyz(
+                   "1\nLattice=\"4.61 0 0 0 4.61 0 0 0 nan\" Properties=species:S:1:"
+                   "pos:R:3\nLi 0 0 0\n",
+                   "bad.xyz");
+             }),
+             Contains("bad.xyz:2") && Contains("nan"));
+}
+
+// The one number reader (review finding D8/D14): what it takes and what it refuses; the values
+// are those of the C++ literal with the same text.
+TEST_CASE("read_number takes plain and Fortran numbers and refuses the rest", "[unit][io]") {
+  CHECK(read_number("-1.5") == -1.5);
+  CHECK(read_number("+2") == 2.0);
+  CHECK(read_number("3e-4") == 3e-4);
+  CHECK(read_number("1.0D-3") == 1.0e-3);
+  CHECK(read_number("-2.5d2") == -250.0);
+  for (const char* bad : {"", "+", "++1", "-", "nan", "NaN", "inf", "-Infinity", "1e309", "*****",
+                          "1.5x", "1.5 ", " 1.5", "0x10", "1,5", "e5", "D5"})
+    CHECK_FALSE(read_number(bad));
+  CHECK(read_number("999999", 1e6) == 999999.0);
+  CHECK_FALSE(read_number("1e6", 1e6));
+  CHECK_FALSE(read_number("-4.61e9", 1e6));
 }

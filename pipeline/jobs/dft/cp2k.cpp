@@ -105,6 +105,9 @@ std::vector<std::string> extra_path(const std::string& key, const std::string& v
     throw InputError(what + "'" + parts[0] + "' is not a top-level section" + accepted);
   if (value.empty() || value.find_first_of("\n\r") != std::string::npos)
     throw InputError(what + "the value must be one non-empty line" + accepted);
+  if (parts == std::vector<std::string>{"MOTION", "GEO_OPT", "MAX_FORCE"})
+    throw InputError(what +
+                     "set by [dft] relax_force_tolerance, which convergence is checked against");
   return parts;
 }
 
@@ -404,7 +407,7 @@ int band_max_steps(const DftSettings& settings) {
   int steps = settings.max_neb_steps;
   for (const auto& [key, value] : settings.extra)
     if (upper(key) == "MOTION/BAND/OPTIMIZE_BAND/DIIS/MAX_STEPS")
-      if (auto v = number(value)) steps = static_cast<int>(*v);
+      if (auto v = integer(value, 1, 1000000)) steps = static_cast<int>(*v);
   return steps;
 }
 
@@ -467,7 +470,8 @@ std::optional<std::pair<Problem, std::string>> output_problem(
 }
 
 struct Frame {
-  std::optional<long> step;  ///< "i = <n>" of the comment line
+  std::optional<long> step;      ///< "i = <n>" of the comment line
+  std::optional<double> energy;  ///< "E = <Hartree>" of the comment line
   std::vector<std::string> elements;
   std::vector<Eigen::Vector3d> positions;  ///< Å
 };
@@ -480,14 +484,18 @@ std::vector<Frame> read_frames(const fs::path& file) {
   const auto lines = split_lines(*text);
   for (std::size_t i = 0; i < lines.size();) {
     const auto head = words(lines[i]);
-    const auto n = head.size() == 1 ? number(head[0]) : std::nullopt;
-    if (!n || *n < 1 || i + 2 + static_cast<std::size_t>(*n) > lines.size()) break;
+    // An atom count, and a step, cast only once they are whole numbers in range (review
+    // finding D14: 1e26 atoms was undefined behaviour).
+    const auto n = head.size() == 1 ? integer(head[0], 1, 10000000) : std::nullopt;
+    if (!n || i + 2 + static_cast<std::size_t>(*n) > lines.size()) break;
     Frame frame;
     const auto comment = words(lines[i + 1]);  // "i =        1, E =      -92.62"
     if (comment.size() >= 3 && comment[0] == "i") {
       std::string step = comment[2];
       if (!step.empty() && step.back() == ',') step.pop_back();
-      if (auto v = number(step)) frame.step = static_cast<long>(*v);
+      if (auto v = integer(step, 0, 1000000000)) frame.step = static_cast<long>(*v);
+      if (comment.size() >= 6 && comment[3] == "E" && comment[4] == "=")
+        frame.energy = number(comment[5]);
     }
     bool complete = true;
     for (std::size_t k = 0; k < static_cast<std::size_t>(*n); ++k) {
@@ -534,6 +542,15 @@ std::vector<double> values_of_last(const std::vector<std::string>& lines, const 
 long count_lines(const std::vector<std::string>& lines, const char* tag) {
   return std::count_if(lines.begin(), lines.end(),
                        [&](const std::string& l) { return contains(l, tag); });
+}
+
+/// Whether CP2K printed `text` as a banner line ("***   GEOMETRY OPTIMIZATION COMPLETED   ***"),
+/// not merely somewhere in a line.
+bool has_banner(const std::vector<std::string>& lines, const char* text) {
+  return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
+    const auto w = words(l);
+    return w.size() >= 3 && w.front() == "***" && w.back() == "***" && contains(l, text);
+  });
 }
 
 /// Replica k's trajectory: "<project>-pos-Replica_nr_<k>-1.xyz", k zero-padded or not.
@@ -650,7 +667,7 @@ class Cp2k final : public DftCode {
     } else if (last_scf_converged(lines) == false) {
       result.problem = Problem::scf_not_converged;
       result.reason = "the last SCF run did not converge";
-    } else if (count_lines(lines, "GEOMETRY OPTIMIZATION COMPLETED") > 0) {
+    } else if (has_banner(lines, "GEOMETRY OPTIMIZATION COMPLETED")) {
       result.problem = Problem::none;
     } else if (count_lines(lines, "MAXIMUM NUMBER OF OPTIMIZATION STEPS REACHED") > 0) {
       result.problem = Problem::steps_exhausted;
@@ -662,6 +679,25 @@ class Cp2k final : public DftCode {
     if (result.problem == Problem::none && (!result.last || !std::isfinite(result.energy))) {
       result.problem = Problem::crashed;
       result.reason = "no final energy or geometry in relax.out / relax-pos-1.xyz";
+    }
+    // The geometry comes from the trajectory, the energy and force from relax.out: a converged
+    // verdict needs both files to end at the same step (review finding D10: a relax.out that lost
+    // its middle gave step 1's numbers with step 17's geometry). After the last step CP2K
+    // re-evaluates the minimum: one more frame, the same energy.
+    if (result.problem == Problem::none) {
+      const Frame& last = frames.back();
+      const bool same_step =
+          last.step && (*last.step == result.steps || *last.step == result.steps + 1);
+      const bool same_energy =
+          last.energy && std::abs(*last.energy * kHartreeEv - result.energy) <= 1e-5;
+      if (!same_step || !same_energy) {
+        result.problem = Problem::cut_off;
+        result.reason = fmt::format(
+            "relax.out ends at step {} ({:.6f} eV), relax-pos-1.xyz at step {} ({:.6f} eV): the "
+            "outputs were cut or damaged",
+            result.steps, result.energy, last.step.value_or(-1),
+            last.energy.value_or(std::nan("")) * kHartreeEv);
+      }
     }
     return result;
   }

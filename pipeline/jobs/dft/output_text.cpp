@@ -6,6 +6,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "structures/number_text.hpp"
+
 namespace ionscreen::pipeline::dft {
 
 std::vector<std::string> words(const std::string& line) {
@@ -15,16 +17,16 @@ std::vector<std::string> words(const std::string& line) {
   return out;
 }
 
-std::optional<double> number(std::string word) {
-  std::replace(word.begin(), word.end(), 'D', 'e');
-  std::replace(word.begin(), word.end(), 'd', 'e');
-  if (!word.empty() && word.front() == '+') word.erase(0, 1);
-  if (word.empty() || std::isalpha(static_cast<unsigned char>(word.front()))) return std::nullopt;
-  double value = 0.0;
-  const auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), value);
-  if (error != std::errc() || end != word.data() + word.size() || !std::isfinite(value))
+std::optional<double> number(const std::string& word) {
+  return structures::read_number(word, kAbsurd);
+}
+
+std::optional<long long> integer(const std::string& word, long long low, long long high) {
+  const auto value = number(word);
+  if (!value || *value != std::floor(*value) || *value < static_cast<double>(low) ||
+      *value > static_cast<double>(high))
     return std::nullopt;
-  return value;
+  return static_cast<long long>(*value);
 }
 
 }  // namespace ionscreen::pipeline::dft

@@ -14,9 +14,17 @@ inline constexpr double kBohrAngstrom = 0.529177210903;  ///< Å per Bohr (CODAT
 /// The words of a line, split at white space.
 std::vector<std::string> words(const std::string& line);
 
-/// A whole word as a finite number ("-1.5", "3e-4", Fortran's "1.0D-3"); nothing for "NaN",
-/// "Infinity", an out-of-range value or Fortran's "*****" overflow.
-std::optional<double> number(std::string word);
+/// Larger than any energy (eV), force (eV/Å) or coordinate (Å) a code's output holds: a value
+/// beyond it is damage, not data.
+inline constexpr double kAbsurd = 1e12;
+
+/// A number in a code's output: structures::read_number() below kAbsurd ("-1.5", "3e-4",
+/// Fortran's "1.0D-3"); nothing for "NaN", "Infinity", an absurd value or Fortran's "*****".
+std::optional<double> number(const std::string& word);
+
+/// A whole word as an integer from `low` to `high` ("12", "1.2E1"); nothing for a fraction, a
+/// value outside the range, or anything number() refuses.
+std::optional<long long> integer(const std::string& word, long long low, long long high);
 
 inline bool contains(const std::string& text, const char* what) {
   return text.find(what) != std::string::npos;

@@ -14,6 +14,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -30,6 +31,7 @@
 #include "pipeline/base/text_file.hpp"
 #include "pipeline/jobs/dft/output_text.hpp"
 #include "pipeline/jobs/job_protocol.hpp"
+#include "structures/number_text.hpp"
 
 namespace ionscreen::pipeline::dft {
 namespace {
@@ -95,6 +97,9 @@ const std::map<std::string, std::string>& managed_keys() {
       {"control.prefix", "the reader looks for pwscf.*"},
       {"control.outdir", "the stage's scratch folder"},
       {"control.pseudo_dir", "set by [dft] pseudo_dir"},
+      {"control.forc_conv_thr",
+       "set by [dft] relax_force_tolerance, which convergence is "
+       "checked against"},
       {"system.ibrav", "the cell is written as CELL_PARAMETERS"},
       {"system.nat", "from the structure"},
       {"system.ntyp", "from the structure"},
@@ -158,7 +163,13 @@ double upf_valence(const fs::path& file) {
 }
 
 std::string real(double value) { return fmt::format("{}", value); }
-std::string quoted(const std::string& text) { return "'" + text + "'"; }
+/// `text` as one Fortran string: in single quotes, an inner quote doubled (Fortran's escape), so
+/// nothing in it can end the string or start another namelist item.
+std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
 
 /// One Fortran namelist; values are already in Fortran syntax.
 struct Namelist {
@@ -191,14 +202,19 @@ struct Extra {
   std::string namelist, key, value;
 };
 
-/// A value as Fortran reads it: numbers, logicals and quoted strings as given, anything else
-/// quoted.
+/// Whether `value` is one Fortran number ("0.3", "1d-6", "-2"): no separator can hide in it.
+bool fortran_number(const std::string& value) { return structures::read_number(value).has_value(); }
+
+/// A value as Fortran reads it: a number, a logical, or one quoted string (no quote of its own
+/// kind inside) as given; anything else quoted as one string, so that a value can never carry a
+/// second namelist item (review finding D5: "'high' outdir='/elsewhere'" set outdir).
 std::string fortran_value(const std::string& value) {
   const std::string l = lower(value);
   const bool logical = l == ".true." || l == ".false." || l == ".t." || l == ".f.";
   const bool string = value.size() >= 2 && (value.front() == '\'' || value.front() == '"') &&
-                      value.back() == value.front();
-  return number(value) || logical || string ? value : quoted(value);
+                      value.back() == value.front() &&
+                      value.find(value.front(), 1) == value.size() - 1;
+  return fortran_number(value) || logical || string ? value : quoted(value);
 }
 
 std::vector<Extra> extra_entries(const DftSettings& settings) {
@@ -503,10 +519,17 @@ class Qe final : public DftCode {
       throw InputError("[dft] pseudo_dir = '" + dir.string() +
                        "': no such folder (expected the folder of the UPF pseudopotential files)");
 
+    for (const auto& [element, file] : s.pseudopotentials)
+      if (file.find('/') != std::string::npos || file == "." || file == "..")
+        throw InputError("[dft] pseudopotentials = " + element + ":" + file +
+                         ": a file name in pseudo_dir is expected, not a path");
     std::string missing, present;
     for (const std::string& element : elements) {
       const std::string file = pseudopotential(s, element);
-      if (!file.empty() && fs::is_regular_file(dir / file)) continue;
+      if (!file.empty() && fs::is_regular_file(dir / file)) {
+        (void)upf_valence(dir / file);  // refuses a file that is not a UPF pseudopotential
+        continue;
+      }
       missing += (missing.empty() ? "" : ", ") + element +
                  (file.empty() ? " (no file named)" : " (" + file + " is not there)");
       std::vector<std::string> candidates;
@@ -554,22 +577,31 @@ class Qe final : public DftCode {
     const std::size_t nat = input.sites.size();
     std::optional<double> energy;  // of the step whose forces come next
     bool converged = false, step_cap = false;
-    std::string scf_failed;  // pw.x's words
+    // Whether the last step pw.x started (an energy) was read whole (its forces): a converged
+    // verdict on a step that was not would report another step's numbers (review finding D10).
+    bool last_step_whole = false;
+    std::optional<double> final_energy;  // "Final energy = ... Ry" after convergence
+    std::string scf_failed;              // pw.x's words
     for (std::size_t i = 0; i < lines->size(); ++i) {
       const std::string& line = (*lines)[i];
       if (line.starts_with("!") && contains(line, "total energy")) {
         const auto w = words(line.substr(line.find('=') + 1));
         energy = w.empty() ? std::nullopt : number(w[0]);
         if (!energy) return garbled(result, kRelaxLog, i, "the total energy is not a number");
+        last_step_whole = false;
       } else if (contains(line, "Forces acting on atoms")) {
         const auto rows = block(*lines, i, nat, "force =");
         const auto force = rows ? max_free_force(input, *rows) : std::nullopt;
-        if (energy && force) {
+        last_step_whole = energy && force;
+        if (last_step_whole) {
           ++result.steps;
           result.energy = *energy * kRydbergEv;
           result.max_force = *force;
         }
         energy.reset();
+      } else if (contains(line, "Final energy") || contains(line, "Final enthalpy")) {
+        const auto w = words(line.substr(line.find('=') + 1));
+        final_energy = w.empty() ? std::nullopt : number(w[0]);
       } else if (line.starts_with("ATOMIC_POSITIONS")) {
         const auto rows = block(*lines, i, nat);
         if (!rows) continue;  // cut off inside the block
@@ -590,6 +622,13 @@ class Qe final : public DftCode {
     if (!scf_failed.empty()) {
       result.problem = Problem::scf_not_converged;
       result.reason = fmt::format("{} (after {} complete ionic steps)", scf_failed, result.steps);
+    } else if (converged && (!last_step_whole || !final_energy ||
+                             std::abs(*final_energy * kRydbergEv - result.energy) > 1e-5)) {
+      result.problem = Problem::cut_off;
+      result.reason = fmt::format(
+          "{} says BFGS converged, but its last step was not read whole (the final energy and "
+          "the last complete step disagree): the output was cut or damaged",
+          kRelaxLog);
     } else if (converged) {
       result.problem = Problem::none;
     } else if (step_cap) {
@@ -655,11 +694,16 @@ class Qe final : public DftCode {
       return result;
     }
     bool converged = false, step_cap = false;
+    // Whether the last iteration neb.x started has its image table: a converged verdict without
+    // it would report the iteration before (review finding D10).
+    bool last_iteration_read = true;
     std::string scf_failed;
     for (std::size_t i = 0; i < lines->size(); ++i) {
       const std::string& line = (*lines)[i];
-      if (contains(line, "image") && contains(line, "energy (eV)") &&
-          contains(line, "error (eV/A)")) {
+      if (contains(line, "-------- iteration")) {
+        last_iteration_read = false;
+      } else if (contains(line, "image") && contains(line, "energy (eV)") &&
+                 contains(line, "error (eV/A)")) {
         // One row per image: number, energy (eV), error (eV/Å), frozen (T/F).
         const auto rows = block(*lines, i, band.size());
         if (!rows) continue;  // cut off inside the table
@@ -676,6 +720,7 @@ class Qe final : public DftCode {
         ++result.steps;
         result.energies = energies;
         result.max_forces = errors;
+        last_iteration_read = true;
       } else if (contains(line, "neb: convergence achieved")) {
         converged = true;
       } else if (contains(line, "neb: reached the maximum number of steps")) {
@@ -690,7 +735,7 @@ class Qe final : public DftCode {
       result.problem = Problem::scf_not_converged;
       result.reason = "SCF not converged on image " + scf_failed +
                       " ([dft] max_scf_steps) at band step " + std::to_string(result.steps + 1);
-    } else if (converged && result.steps > 0) {
+    } else if (converged && result.steps > 0 && last_iteration_read) {
       result.problem = Problem::none;
     } else if (step_cap) {
       result.problem = Problem::steps_exhausted;

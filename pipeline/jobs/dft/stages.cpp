@@ -52,7 +52,7 @@ Job read_job(const fs::path& dir) {
   job.job_id = keys.text("job_id");
   job.engine = keys.text("engine");
   job.carrier = keys.text("carrier");
-  job.structure = dir / keys.text("structure");
+  job.structure = dir / keys.file_name("structure");
   if (!j.contains("dft") || !j.contains("site"))
     throw InputError(file.string() + ": keys 'dft' and 'site' are required");
   job.settings = settings_from_json(j["dft"], file.string() + ": key 'dft'");
@@ -274,10 +274,9 @@ class Runner {
       return false;
     }
     const Crystal tried = structures::read_poscar(folder / "input.vasp");
-    const RelaxResult r = code_->read_relax(folder, tried);
+    RelaxResult r = code_->read_relax(folder, tried);
+    if (r.problem == Problem::none) doubt_convergence(r);
     if (r.problem == Problem::none) {
-      if (!r.last || !std::isfinite(r.energy))
-        throw JobFailure(name + ": the code reported convergence but no final energy or geometry");
       write_atomically(folder / "relaxed.vasp",
                        structures::write_poscar(with_fixed(*r.last, input)));
       s["state"] = "complete";
@@ -292,6 +291,24 @@ class Runner {
     write_atomically(folder / "input.vasp", structures::write_poscar(from));
     launch(name, code_->write_relax(folder, from, job_.settings, job_.site, c));
     return false;
+  }
+
+  /// A relaxation the code calls converged, checked against what was read: a final energy and
+  /// geometry, and a largest force within [dft] relax_force_tolerance (with room for codes that
+  /// test force components against it, not their norm). Otherwise the output was cut or damaged
+  /// and the stage is restarted, not passed on (review finding D10).
+  void doubt_convergence(RelaxResult& r) const {
+    const double tolerance = job_.settings.relax_force_tolerance * std::sqrt(3.0) * (1 + 1e-9);
+    std::string doubt;
+    if (!r.last || !std::isfinite(r.energy))
+      doubt = "the code reported convergence but no final energy or geometry was read";
+    else if (!(r.max_force <= tolerance))
+      doubt = "the code reported convergence, but the last step read has a largest force of " +
+              std::to_string(r.max_force) + " eV/Å, above [dft] relax_force_tolerance " +
+              std::to_string(job_.settings.relax_force_tolerance);
+    if (doubt.empty()) return;
+    r.problem = Problem::cut_off;
+    r.reason = doubt + " (the output was cut or damaged)";
   }
 
   Crystal relaxed(const std::string& name) const {

@@ -18,6 +18,7 @@
 
 #include "pipeline/base/error.hpp"
 #include "pipeline/base/text_file.hpp"
+#include "pipeline/jobs/dft/output_text.hpp"
 #include "pipeline/jobs/job_protocol.hpp"
 #include "structures/poscar.hpp"
 
@@ -47,17 +48,14 @@ std::string default_potcar(const std::string& element) {
 
 namespace {
 
-/// The whitespace-separated numbers of `text`; nullopt if any word is not a whole number.
+/// The whitespace-separated numbers of `text` (output_text.hpp's number()); nullopt if any word
+/// is not one.
 std::optional<std::vector<double>> numbers(std::string_view text) {
   std::vector<double> values;
-  std::size_t at = 0;
-  while ((at = text.find_first_not_of(" \t\r", at)) != std::string_view::npos) {
-    const std::size_t end = std::min(text.find_first_of(" \t\r", at), text.size());
-    double value = 0.0;
-    const auto [ptr, ec] = std::from_chars(text.data() + at, text.data() + end, value);
-    if (ec != std::errc() || ptr != text.data() + end || !std::isfinite(value)) return std::nullopt;
-    values.push_back(value);
-    at = end;
+  for (const auto& word : words(std::string(text))) {
+    const auto value = number(word);
+    if (!value) return std::nullopt;
+    values.push_back(*value);
   }
   return values;
 }
@@ -98,6 +96,17 @@ std::string fatal_message(const std::string& text) {
   return "";
 }
 
+namespace {
+
+/// An iteration or step count of OUTCAR; InputError naming the line for one out of range.
+int count_or_throw(const std::string& digits, const std::string& where) {
+  const auto n = integer(digits, 0, 100000000);
+  if (!n) throw InputError(where + ": count '" + digits + "' out of range");
+  return static_cast<int>(*n);
+}
+
+}  // namespace
+
 Outcar parse_outcar(const std::string& text, const std::string& source) {
   static const std::regex iteration(R"(Iteration\s+\d+\(\s*(\d+)\))");
   static const std::regex nelm(R"(^\s*NELM\s*=\s*(\d+))");
@@ -110,9 +119,9 @@ Outcar parse_outcar(const std::string& text, const std::string& source) {
     const std::string where = source + ":" + std::to_string(i + 1);
     std::match_results<std::string_view::const_iterator> m;
     if (std::regex_search(line.begin(), line.end(), m, iteration)) {
-      pending.scf_steps = std::max(pending.scf_steps, std::stoi(m[1].str()));
+      pending.scf_steps = std::max(pending.scf_steps, count_or_throw(m[1].str(), where));
     } else if (std::regex_search(line.begin(), line.end(), m, nelm)) {
-      outcar.nelm = std::stoi(m[1].str());
+      outcar.nelm = count_or_throw(m[1].str(), where);
     } else if (line.find("POSITION") != std::string_view::npos &&
                line.find("TOTAL-FORCE") != std::string_view::npos) {
       // A dashed line, one row per atom (x y z fx fy fz), a dashed line; incomplete if cut.
@@ -206,6 +215,10 @@ Extra parse_extra(const DftSettings& settings) {
                        "the switch vtst=true|false");
     } else if (value.empty() || value.find_first_of("\n\r#!") != std::string::npos) {
       throw InputError(entry + ": the value must be non-empty, on one line, without # or !");
+    } else if (key == "EDIFFG") {
+      throw InputError(entry +
+                       ": set by [dft] relax_force_tolerance and neb_force_tolerance, which "
+                       "convergence is checked against");
     } else {
       extra.tags.emplace_back(key, value);
     }

@@ -10,6 +10,7 @@
 
 #include "pipeline/base/error.hpp"
 #include "pipeline/jobs/dft/cp2k.hpp"
+#include "pipeline/jobs/dft/output_text.hpp"
 #include "tests/pipeline/support.hpp"
 
 namespace fs = std::filesystem;
@@ -274,7 +275,8 @@ TEST_CASE("cp2k extra keywords replace, add, or are refused", "[cp2k][dft]") {
                                                         {"MOTION/GEO OPT/MAX_ITER", "3"},
                                                         {"SUBSYS/CELL/A", "1 0 0"},
                                                         {"FORCE_EVAL/DFT/SCF/MAX_SCF", ""},
-                                                        {"FORCE_EVAL/DFT/CHARGE", "-0.5"}}) {
+                                                        {"FORCE_EVAL/DFT/CHARGE", "-0.5"},
+                                                        {"MOTION/GEO_OPT/MAX_FORCE", "1"}}) {
     DftSettings bad = xtb_settings();
     bad.extra.emplace_back(key, value);
     INFO(key << "=" << value);
@@ -544,4 +546,44 @@ TEST_CASE("cp2k reads an ABORT during the run as a crash", "[cp2k][dft]") {
       cp2k->read_relax(fixture("relax_crash"), lif_vacancy(Eigen::Vector3d(0.03, 0.02, 0.0)));
   CHECK(r.problem == Problem::crashed);
   CHECK_THAT(r.reason, Catch::Equals("CP2K: xTB Charges xtb_matrices.F:1691"));
+}
+
+TEST_CASE("the codes' number reader refuses non-finite, absurd and non-integral counts",
+          "[cp2k][dft]") {
+  // Review findings D10 (a force of 1e308 read as a converged step) and D14 (an atom count of
+  // 1e26 cast to an integer: undefined behaviour).
+  CHECK(number("-604.641") == -604.641);
+  CHECK(number("1.0D-3") == 1e-3);
+  for (const char* bad : {"NaN", "Infinity", "1e308", "-9e307", "1e400", "*****", "1.0x"})
+    CHECK_FALSE(number(bad).has_value());
+  CHECK(integer("17", 0, 100) == 17);
+  CHECK(integer("1.7E1", 0, 100) == 17);
+  for (const char* bad : {"1e26", "-1", "2.5", "101", "1e308"})
+    CHECK_FALSE(integer(bad, 0, 100).has_value());
+}
+
+TEST_CASE("cp2k never reports a damaged output's older step as converged", "[cp2k][dft]") {
+  // Review finding D10: a relax.out that lost steps 2-17 but kept the completion banner gave
+  // step 1's energy with step 17's geometry; a banner text inside another line counted as one.
+  const auto cp2k = make_cp2k();
+  const auto input = lif_vacancy(Eigen::Vector3d(0.03, 0.02, 0.0));
+  const fs::path dir = fixture("relax_converged");
+  const std::string text = slurp(dir / "relax.out");
+  const auto cut_from = text.find(" OPTIMIZATION STEP:      2");
+  const auto cut_to = text.find("***                    GEOMETRY OPTIMIZATION COMPLETED");
+  REQUIRE(cut_from != std::string::npos);
+  REQUIRE(cut_to != std::string::npos);
+  const std::string middle_lost =
+      text.substr(0, cut_from) + text.substr(text.rfind('\n', cut_to) + 1);
+  std::ofstream(dir / "relax.out", std::ios::trunc) << middle_lost;
+  const RelaxResult r = cp2k->read_relax(dir, input);
+  CHECK(r.problem == Problem::cut_off);
+  CHECK_THAT(r.reason, Catch::Contains("relax-pos-1.xyz"));
+
+  const fs::path quoted = fixture("relax_converged");
+  std::string banner_less = slurp(quoted / "relax.out");
+  const auto banner = banner_less.find("***                    GEOMETRY OPTIMIZATION COMPLETED");
+  banner_less.replace(banner, 3, "say");
+  std::ofstream(quoted / "relax.out", std::ios::trunc) << banner_less;
+  CHECK(cp2k->read_relax(quoted, input).problem != Problem::none);
 }

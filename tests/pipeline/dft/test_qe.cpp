@@ -208,6 +208,18 @@ TEST_CASE("qe relaxation input: ASE reads the structure, units converted by hand
   CHECK(electrons["mixing_mode"] == "local-TF");  // quoted by the writer
   CHECK(image["k_points"] == "gamma");            // kspacing 0
 
+  // A value cannot carry a second namelist item (review finding D5: this one set outdir, and
+  // pw.x wrote its scratch outside the job): it is one string, inner quotes doubled.
+  s.extra = {{"control.verbosity", "'high' outdir='/elsewhere' verbosity='high'"},
+             {"control.title", "it's"}};
+  qe->write_relax(dir, crystal, s, mpirun_site(), {});
+  const auto smuggled = ase_read(dir / "pw.in")["images"][0]["namelists"]["control"];
+  CHECK(smuggled["outdir"] == "./scratch");
+  // ASE keeps Fortran's doubled quotes as they are: one value, the would-be items inside it.
+  CHECK(smuggled["verbosity"] == "high'' outdir=''/elsewhere'' verbosity=''high");
+  CHECK(smuggled["title"] == "it''s");
+  CHECK_THAT(slurp(dir / "pw.in"), Contains("'''high'' outdir=''/elsewhere'' verbosity=''high'''"));
+
   // [dft] charge writes tot_charge itself.
   s.extra.clear();
   s.charge = -1;
@@ -347,6 +359,7 @@ TEST_CASE("qe refuses [dft] extra entries it cannot write", "[qe][dft]") {
         Case{{"mixing_beta", "0.3"}, "namelist.key=value"},
         Case{{"control.outdir", "/tmp"}, "sets control.outdir itself"},
         Case{{"system.nat", "3"}, "sets system.nat itself"},
+        Case{{"control.forc_conv_thr", "1e-2"}, "relax_force_tolerance"},
         Case{{"path.num_of_images", "9"}, "[dft] images"},
         Case{{"electrons.mixing beta", "0.3"}, "not a namelist variable name"}}) {
     DftSettings s = fixture_settings();
@@ -372,6 +385,18 @@ TEST_CASE("qe check names the key, the value and what would be accepted", "[qe][
     s.pseudo_dir = "/nonexistent/pseudo";
     CHECK_THROWS_WITH(qe->check(s, {"Li"}), Contains("[dft] pseudo_dir = '/nonexistent/pseudo'") &&
                                                 Contains("no such folder"));
+  }
+  SECTION("a pseudopotential that is a path, or not a UPF file") {
+    // Review finding D13: Li:../../../../../../etc/passwd passed the checks and reached pw.in.
+    s.pseudopotentials = {{"Li", "../../../../../../etc/passwd"}};
+    CHECK_THROWS_WITH(qe->check(s, {"Li"}),
+                      Contains("[dft] pseudopotentials = Li:../../../../../../etc/passwd") &&
+                          Contains("a file name in pseudo_dir"));
+    const fs::path folder = fresh_dir("not-upf");
+    std::ofstream(folder / "Li.UPF") << "root:x:0:0:root:/root:/bin/bash\n";
+    s.pseudo_dir = folder;
+    s.pseudopotentials = {{"Li", "Li.UPF"}};
+    CHECK_THROWS_WITH(qe->check(s, {"Li"}), Contains("Li.UPF") && Contains("UPF pseudopotential"));
   }
   SECTION("one error naming every element without a file, and the files there are") {
     // Debian's set (ls /usr/share/espresso/pseudo) has no Na or P file; it has two Li files.
@@ -614,4 +639,42 @@ TEST_CASE("qe takes a NaN or a malformed row for garbage, never for a result", "
 TEST_CASE("qe scratch is the outdir folder", "[qe][dft]") {
   CHECK(make_qe()->scratch() == std::vector<std::string>{"scratch"});
   CHECK(make_qe()->name() == "qe");
+}
+
+TEST_CASE("qe never reports a damaged output's older step as converged", "[qe][dft]") {
+  // Review finding D10: with the last step's forces or table gone, the converged verdict came
+  // with the step before's numbers.
+  const auto qe = make_qe();
+  const auto without_line = [](int number) {
+    return [number](const std::string& text) {
+      std::size_t at = 0;
+      for (int i = 1; i < number; ++i) at = text.find('\n', at) + 1;
+      return text.substr(0, at) + text.substr(text.find('\n', at) + 1);
+    };
+  };
+  SECTION("the last 'Forces acting on atoms' header (pw.out line 1099) is gone") {
+    const fs::path dir = edited("relax_converged", "pw.out", "qe-no-forces", without_line(1099));
+    const RelaxResult r = qe->read_relax(dir, li2o_vacancy());
+    CHECK(r.problem == Problem::cut_off);
+    CHECK_THAT(r.reason, Contains("not read whole"));
+  }
+  SECTION("one of the last step's force lines (pw.out line 1104) is gone") {
+    const fs::path dir = edited("relax_converged", "pw.out", "qe-short-forces", without_line(1104));
+    CHECK(qe->read_relax(dir, li2o_vacancy()).problem == Problem::cut_off);
+  }
+  SECTION("a force of 1e308 in the last step") {
+    const fs::path dir =
+        edited("relax_converged", "pw.out", "qe-huge-force", [](const std::string& text) {
+          std::string t = text;
+          const auto at = t.rfind("-0.00008359", t.find("bfgs converged"));
+          return t.replace(at, 11, "1e308");
+        });
+    CHECK(qe->read_relax(dir, li2o_vacancy()).problem == Problem::cut_off);
+  }
+  SECTION("the last band table's header (neb.out line 238) is gone") {
+    const fs::path dir = edited("neb_converged", "neb.out", "qe-no-table", without_line(238));
+    const NebResult r = qe->read_neb(dir, fixture_band(), fixture_settings());
+    CHECK(r.problem == Problem::cut_off);
+    CHECK(r.steps == 5);  // iteration 6's table is the one that is missing
+  }
 }

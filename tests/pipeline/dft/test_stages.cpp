@@ -32,6 +32,7 @@ class ScriptedCode : public DftCode {
   std::map<std::string, std::vector<Problem>> script;
   mutable std::map<std::string, std::vector<Corrections>> writes;  // per stage, per try
   bool end_relaxes_to_start = false;
+  double max_force = 0.01;  ///< eV/Å, what every relaxation reports (within the tolerance)
 
   std::string name() const override { return "scripted"; }
   void check(const DftSettings&, const std::set<std::string>&) const override {}
@@ -47,6 +48,7 @@ class ScriptedCode : public DftCode {
     r.problem = current(stage);
     r.reason = "scripted " + std::string(to_string(r.problem));
     r.energy = -10.0;
+    r.max_force = max_force;
     r.steps = 3;
     r.last = input;
     if (end_relaxes_to_start && stage == "relax_end")
@@ -284,6 +286,34 @@ TEST_CASE("stage runner: checks before and between stages", "[dft][stages]") {
     ScriptedCode code;
     CHECK(dft_step(dir, code) == StepResult::finished);
     CHECK_THAT(status_of(dir), Catch::Contains("[dft] pw = 'no-such-pw.x'"));
+  }
+  SECTION("a converged verdict the numbers contradict is a damaged output, restarted") {
+    // Review finding D10: a relaxation "converged" with a largest force three times the
+    // tolerance was passed on to the band.
+    const fs::path dir = make_job("doubted");
+    ScriptedCode code;
+    code.max_force = 0.09;  // [dft] relax_force_tolerance is 0.03
+    const auto stages = run_to_end(dir, code);
+    CHECK(std::count(stages.begin(), stages.end(), "relax_start") == 4);  // 3 restarts
+    CHECK(code.writes.count("neb") == 0);
+    CHECK_THAT(status_of(dir),
+               Catch::Contains("cut_off") && Catch::Contains("above [dft] relax_force_tolerance"));
+  }
+  SECTION("a structure outside the job directory") {
+    // Review finding D13: the DFT runner joined job.json's path unchecked, so /etc/passwd's
+    // second line reached the status and the ledger.
+    for (const char* outside : {"../structure.cif", "/etc/passwd", ".."}) {
+      const fs::path dir = make_job("outside");
+      auto job = read_json(dir / "job.json");
+      job["structure"] = outside;
+      write_atomically(dir / "job.json", job.dump());
+      ScriptedCode code;
+      CHECK(dft_step(dir, code) == StepResult::finished);
+      CHECK_THAT(status_of(dir), Catch::StartsWith("failed: ") &&
+                                     Catch::Contains("key 'structure'") &&
+                                     Catch::Contains("inside the job directory"));
+      CHECK(code.writes.empty());
+    }
   }
   SECTION("a hop index past the structure's distinct hops") {
     DftSettings settings;

@@ -346,6 +346,10 @@ TEST_CASE("check: functional, method, PAW library and every POTCAR", "[vasp][dft
   s.method = dft::Method::xtb;
   CHECK_THROWS_WITH(code->check(s, {"Li"}), Catch::Contains("method = 'xtb'"));
   s.method = dft::Method::dft;
+  s.extra = {{"EDIFFG", "-0.5"}};  // the runner checks convergence against relax_force_tolerance
+  CHECK_THROWS_WITH(code->check(s, {"Li"}),
+                    Catch::Contains("EDIFFG") && Catch::Contains("relax_force_tolerance"));
+  s.extra.clear();
   s.pseudo_dir = kFixtures / "no_such_library";
   CHECK_THROWS_WITH(code->check(s, {"Li"}), Catch::Contains("no_such_library"));
 
